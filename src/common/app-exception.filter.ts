@@ -1,0 +1,85 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { Request, Response } from 'express';
+import { throwError } from 'rxjs';
+import { AppError, AppErrorKind, assertNever } from 'src/common/app-error';
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  request_id?: string;
+  details?: unknown;
+}
+
+export function statusForKind(kind: AppErrorKind): number {
+  switch (kind) {
+    case 'not_found':
+      return HttpStatus.NOT_FOUND;
+    case 'invalid':
+      return HttpStatus.BAD_REQUEST;
+    case 'conflict':
+      return HttpStatus.CONFLICT;
+    case 'forbidden':
+      return HttpStatus.FORBIDDEN;
+    case 'unavailable':
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case 'internal':
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default:
+      return assertNever(kind, 'error kind');
+  }
+}
+
+/**
+ * Shapes every HTTP error body as `{code, message, request_id}`. Unknown errors become a
+ * generic 500 whose cause is logged with the request id. In job handlers (RPC context) the
+ * original error passes through unchanged, so the JetStream transport can decide between
+ * retry and dead-letter from its kind.
+ */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AppExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost) {
+    if (host.getType() === 'rpc') return throwError(() => exception);
+
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request & { id?: string }>();
+    const response = http.getResponse<Response>();
+    const requestId = typeof request.id === 'string' ? request.id : undefined;
+    const { status, body } = this.toResponse(exception, requestId);
+
+    if (status >= 500) {
+      this.logger.error({ err: exception, request_id: requestId, path: request.url }, 'request failed');
+    }
+    response.status(status).json(body);
+    return undefined;
+  }
+
+  private toResponse(exception: unknown, requestId?: string): { status: number; body: ErrorBody } {
+    if (exception instanceof AppError) {
+      const status = statusForKind(exception.kind);
+      const message = exception.kind === 'internal' ? 'internal error' : exception.message;
+      return { status, body: { code: exception.code, message, request_id: requestId, details: exception.details } };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const raw = exception.getResponse();
+      const messages = typeof raw === 'object' && raw !== null ? (raw as { message?: unknown }).message : raw;
+      const message = Array.isArray(messages) ? messages.join('; ') : String(messages ?? exception.message);
+      const code = status === HttpStatus.BAD_REQUEST ? 'validation_failed' : httpCode(status);
+      return {
+        status,
+        body: { code, message, request_id: requestId, details: Array.isArray(messages) ? messages : undefined },
+      };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { code: 'internal_error', message: 'internal error; quote the request id when reporting it', request_id: requestId },
+    };
+  }
+}
+
+function httpCode(status: number): string {
+  const name = HttpStatus[status];
+  return typeof name === 'string' ? name.toLowerCase() : `http_${status}`;
+}

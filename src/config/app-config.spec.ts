@@ -1,0 +1,90 @@
+import { ConfigValidationError, loadConfig } from 'src/config/app-config';
+import { parseRoles } from 'src/config/roles';
+
+const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/app' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe(loadConfig.name, () => {
+  it('applies defaults', () => {
+    const sut = loadConfig(BASE);
+    expect(sut.roles).toEqual(['api', 'worker-collections', 'worker-datasets', 'worker-viz', 'inference']);
+    expect(sut.server.port).toBe(8080);
+    expect(sut.nats.replicas).toBe(1);
+    expect(sut.nats.retryBackoffSecs).toEqual([30, 60, 120, 300]);
+    expect(sut.storage.backend).toBe('filesystem');
+    expect(sut.storage.maxFileBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it('reads deployment guide variables', () => {
+    const sut = loadConfig({
+      ...BASE,
+      ROLE: 'api',
+      DB_MAX_CONNECTIONS: '20',
+      DB_MIN_CONNECTIONS: '2',
+      DB_ACQUIRE_TIMEOUT_SECS: '30',
+      NATS_REPLICAS: '3',
+      MAX_CONCURRENT_JOBS: '4',
+      SHUTDOWN_TIMEOUT_SECS: '45',
+      LOG_FORMAT: 'pretty',
+      HOSTNAME: '0.0.0.0',
+    });
+    expect(sut.roles).toEqual(['api']);
+    expect(sut.database).toMatchObject({ maxConnections: 20, minConnections: 2, acquireTimeoutSecs: 30 });
+    expect(sut.nats).toMatchObject({ replicas: 3, maxConcurrentJobs: 4 });
+    expect(sut.server).toMatchObject({ shutdownTimeoutSecs: 45, logFormat: 'pretty', hostname: '0.0.0.0' });
+  });
+
+  it('lists every invalid variable with its name', () => {
+    const problems = problemsOf({ ...BASE, PORT: 'eighty', NATS_REPLICAS: '9', LOG_FORMAT: 'xml' });
+    expect(problems).toHaveLength(3);
+    expect(problems.find((problem) => problem.startsWith('PORT'))).toContain('"eighty"');
+    expect(problems.find((problem) => problem.startsWith('NATS_REPLICAS'))).toBeDefined();
+    expect(problems.find((problem) => problem.startsWith('LOG_FORMAT'))).toContain('json');
+  });
+
+  it('requires DATABASE_URL', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^DATABASE_URL is missing/)]);
+  });
+
+  it('requires S3 settings only for the s3 backend', () => {
+    const problems = problemsOf({ ...BASE, STORAGE_BACKEND: 's3' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^AWS_REGION is missing/),
+      expect.stringMatching(/^S3_BUCKET_NAME is missing/),
+    ]);
+  });
+
+  it('rejects min connections above max', () => {
+    expect(problemsOf({ ...BASE, DB_MIN_CONNECTIONS: '30', DB_MAX_CONNECTIONS: '10' })).toEqual([
+      expect.stringContaining('DB_MIN_CONNECTIONS (30) must not exceed DB_MAX_CONNECTIONS (10)'),
+    ]);
+  });
+
+  it('parses a retry backoff list', () => {
+    expect(loadConfig({ ...BASE, JOB_RETRY_BACKOFF_SECS: '1, 2,5' }).nats.retryBackoffSecs).toEqual([1, 2, 5]);
+    expect(problemsOf({ ...BASE, JOB_RETRY_BACKOFF_SECS: 'soon' })[0]).toMatch(/^JOB_RETRY_BACKOFF_SECS/);
+  });
+});
+
+describe(parseRoles.name, () => {
+  it('accepts a comma-separated list', () => {
+    expect(parseRoles('worker-datasets, worker-collections')).toEqual(['worker-collections', 'worker-datasets']);
+  });
+
+  it('rejects an unknown role naming ROLE and the accepted values', () => {
+    expect(() => parseRoles('api,indexer')).toThrow(/ROLE contains unknown role "indexer"; accepted values: all, api, worker-collections/);
+  });
+
+  it('rejects an empty list', () => {
+    expect(() => parseRoles(' , ')).toThrow(/ROLE is empty/);
+  });
+});

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { parseRoles, Role } from 'src/config/roles';
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const secondsList = z
+  .string()
+  .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, { message: 'expected a comma-separated list of whole seconds, e.g. 30,60,120,300' })
+  .transform((value) => value.split(',').map((part) => Number(part.trim())));
+
+/**
+ * Every environment variable the application reads, with its default. Variables that only
+ * one storage backend needs are checked in `loadConfig` once the backend is known.
+ */
+const environmentSchema = z.object({
+  ROLE: z.string().default('all'),
+  SERVICE_NAME: z.string().min(1).default('semantic-explorer'),
+  HOSTNAME: z.string().min(1).default('127.0.0.1'),
+  // 0 binds any free port (tests and the demo command use it).
+  PORT: integer(0, 65535).default(8080),
+  HEALTH_CHECK_PORT: integer(1, 65535).default(8081),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_SECS: integer(1, 3600).default(30),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgres:// or postgresql:// URL' }),
+  DB_MAX_CONNECTIONS: integer(1, 1000).default(15),
+  DB_MIN_CONNECTIONS: integer(0, 1000).default(2),
+  DB_ACQUIRE_TIMEOUT_SECS: integer(1, 600).default(5),
+  DB_IDLE_TIMEOUT_SECS: integer(1, 86400).default(300),
+  DB_MAX_LIFETIME_SECS: integer(1, 86400).default(1800),
+  DB_RUN_MIGRATIONS: boolean.default(false),
+  DB_STATEMENT_TIMEOUT_SECS: integer(1, 3600).default(30),
+
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_REPLICAS: integer(1, 5).default(1),
+  NATS_STREAM_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, { message: 'expected letters, digits, "-" or "_" only' })
+    .default(''),
+  MAX_CONCURRENT_JOBS: integer(1, 1000).default(10),
+  PROCESSING_TIMEOUT_SECS: integer(1, 86400).default(3600),
+  JOB_RETRY_BACKOFF_SECS: secondsList.default([30, 60, 120, 300]),
+  STREAM_STALL_THRESHOLD_SECS: integer(1, 86400).default(300),
+  RECONCILIATION_INTERVAL_SECS: integer(1, 86400).default(300),
+
+  STORAGE_BACKEND: z.enum(['filesystem', 's3']).default('filesystem'),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_BUCKET_NAME: z.string().min(3).max(63).optional(),
+  S3_FORCE_PATH_STYLE: boolean.default(false),
+  MAX_FILE_SIZE_MB: integer(1, 10240).default(100),
+  S3_MAX_UPLOAD_SIZE_BYTES: integer(1).default(1024 * 1024 * 1024),
+
+  VECTOR_STORE: z.enum(['postgres']).default('postgres'),
+
+  EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
+  DATASET_SCANNER_MAX_CHUNKS_PER_SCAN: integer(1, 1_000_000).default(20_000),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+export class ServerConfig {
+  serviceName: string;
+  hostname: string;
+  port: number;
+  healthCheckPort: number;
+  shutdownTimeoutSecs: number;
+  logFormat: 'json' | 'pretty';
+  logLevel: string;
+}
+
+export class DatabaseConfig {
+  url: string;
+  maxConnections: number;
+  minConnections: number;
+  acquireTimeoutSecs: number;
+  idleTimeoutSecs: number;
+  maxLifetimeSecs: number;
+  runMigrations: boolean;
+  statementTimeoutSecs: number;
+}
+
+export class NatsConfig {
+  url: string;
+  replicas: number;
+  streamPrefix: string;
+  maxConcurrentJobs: number;
+  processingTimeoutSecs: number;
+  retryBackoffSecs: number[];
+  stallThresholdSecs: number;
+}
+
+export class StorageConfig {
+  backend: 'filesystem' | 's3';
+  dataDir: string;
+  s3?: {
+    endpoint?: string;
+    region: string;
+    bucket: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    forcePathStyle: boolean;
+  };
+  maxFileBytes: number;
+  maxUploadBytes: number;
+}
+
+export class PipelineConfig {
+  vectorStore: 'postgres';
+  extractionTimeoutSecs: number;
+  reconciliationIntervalSecs: number;
+  maxChunksPerScan: number;
+}
+
+export class AppConfig {
+  roles: Role[];
+  server: ServerConfig;
+  database: DatabaseConfig;
+  nats: NatsConfig;
+  storage: StorageConfig;
+  pipeline: PipelineConfig;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/**
+ * Validates the environment once and builds the typed configuration. Every invalid
+ * variable is listed in one error, each with its name and what it accepts.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings count as unset, as they do in Helm templates and shell scripts.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const problems: string[] = [];
+
+  const parsed = environmentSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = issue.path.join('.');
+      const given = cleaned[name];
+      const shown = given === undefined ? 'is missing' : `has invalid value "${given}"`;
+      problems.push(`${name} ${shown}: ${issue.message}`);
+    }
+  }
+
+  let roles: Role[] = [];
+  try {
+    roles = parseRoles(cleaned.ROLE);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigValidationError(problems);
+  }
+  const e = parsed.data;
+
+  if (e.DB_MIN_CONNECTIONS > e.DB_MAX_CONNECTIONS) {
+    problems.push(
+      `DB_MIN_CONNECTIONS (${e.DB_MIN_CONNECTIONS}) must not exceed DB_MAX_CONNECTIONS (${e.DB_MAX_CONNECTIONS})`,
+    );
+  }
+  if (e.STORAGE_BACKEND === 's3') {
+    for (const name of ['AWS_REGION', 'S3_BUCKET_NAME'] as const) {
+      if (!e[name]) problems.push(`${name} is missing: required when STORAGE_BACKEND=s3`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  return {
+    roles,
+    server: {
+      serviceName: e.SERVICE_NAME,
+      hostname: e.HOSTNAME,
+      port: e.PORT,
+      healthCheckPort: e.HEALTH_CHECK_PORT,
+      shutdownTimeoutSecs: e.SHUTDOWN_TIMEOUT_SECS,
+      logFormat: e.LOG_FORMAT,
+      logLevel: e.LOG_LEVEL,
+    },
+    database: {
+      url: e.DATABASE_URL,
+      maxConnections: e.DB_MAX_CONNECTIONS,
+      minConnections: e.DB_MIN_CONNECTIONS,
+      acquireTimeoutSecs: e.DB_ACQUIRE_TIMEOUT_SECS,
+      idleTimeoutSecs: e.DB_IDLE_TIMEOUT_SECS,
+      maxLifetimeSecs: e.DB_MAX_LIFETIME_SECS,
+      runMigrations: e.DB_RUN_MIGRATIONS,
+      statementTimeoutSecs: e.DB_STATEMENT_TIMEOUT_SECS,
+    },
+    nats: {
+      url: e.NATS_URL,
+      replicas: e.NATS_REPLICAS,
+      streamPrefix: e.NATS_STREAM_PREFIX,
+      maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,
+      processingTimeoutSecs: e.PROCESSING_TIMEOUT_SECS,
+      retryBackoffSecs: e.JOB_RETRY_BACKOFF_SECS,
+      stallThresholdSecs: e.STREAM_STALL_THRESHOLD_SECS,
+    },
+    storage: {
+      backend: e.STORAGE_BACKEND,
+      dataDir: e.DATA_DIR,
+      s3:
+        e.STORAGE_BACKEND === 's3'
+          ? {
+              endpoint: e.AWS_ENDPOINT_URL,
+              region: e.AWS_REGION!,
+              bucket: e.S3_BUCKET_NAME!,
+              accessKeyId: e.AWS_ACCESS_KEY_ID,
+              secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            }
+          : undefined,
+      maxFileBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
+      maxUploadBytes: e.S3_MAX_UPLOAD_SIZE_BYTES,
+    },
+    pipeline: {
+      vectorStore: e.VECTOR_STORE,
+      extractionTimeoutSecs: e.EXTRACTION_TIMEOUT_SECS,
+      reconciliationIntervalSecs: e.RECONCILIATION_INTERVAL_SECS,
+      maxChunksPerScan: e.DATASET_SCANNER_MAX_CHUNKS_PER_SCAN,
+    },
+  };
+}
