@@ -1,0 +1,5 @@
+import { InitialSchema1764800000000 } from './1764800000000-initial-schema';
+import { VectorStore1764800000001 } from './1764800000001-vector-store';
+
+/** Every migration in the order it runs. A new migration is added here as well. */
+export const MIGRATIONS = [InitialSchema1764800000000, VectorStore1764800000001];
