@@ -1,0 +1,144 @@
+/**
+ * Smallest unit the packer places whole into a chunk: `[start, end)` of the input text.
+ * Atoms tile the text in order without gaps.
+ */
+export interface TextAtom {
+  start: number;
+  end: number;
+  /**
+   * `end` without trailing whitespace. Chunks are trimmed, so only this part counts against
+   * the chunk size; separators such as `"\n\n"` and `" "` end their atom as whitespace.
+   */
+  contentEnd: number;
+  /**
+   * Strength of the split point at `start`: the index of the separator that produced it, so
+   * 0 is the strongest. The packer prefers to end chunks at strong split points.
+   */
+  boundaryRank: number;
+  /**
+   * True for a run longer than the chunk size that no separator could split; the packer may
+   * cut it between any two characters.
+   */
+  divisible: boolean;
+}
+
+/**
+ * Splits `[start, end)` of `text` into atoms of at most `maxLength` characters, not counting
+ * trailing whitespace. A span that
+ * is too long is split at every occurrence of the first separator it contains (the separator
+ * stays at the end of the piece before it), and pieces still too long are split with the
+ * separators after that one. A span no separator can split becomes one divisible atom;
+ * `""` in `separators` marks that level explicitly.
+ */
+export function splitRecursively(
+  text: string,
+  start: number,
+  end: number,
+  separators: readonly string[],
+  maxLength: number,
+  rankOffset = 0,
+): TextAtom[] {
+  const atoms: TextAtom[] = [];
+  splitSpan(text, start, end, separators, 0, maxLength, rankOffset, rankOffset, atoms);
+  return atoms;
+}
+
+function splitSpan(
+  text: string,
+  start: number,
+  end: number,
+  separators: readonly string[],
+  firstSeparator: number,
+  maxLength: number,
+  rankOffset: number,
+  rankAtStart: number,
+  atoms: TextAtom[],
+): void {
+  const contentEnd = trimmedEnd(text, start, end);
+  if (contentEnd - start <= maxLength) {
+    atoms.push({ start, end, contentEnd, boundaryRank: rankAtStart, divisible: false });
+    return;
+  }
+
+  // Searching a copy of the span keeps each search within the span. indexOf on the whole text
+  // would rescan everything after the span whenever the separator is absent from it.
+  const span = text.slice(start, end);
+  for (let level = firstSeparator; level < separators.length; level += 1) {
+    const separator = separators[level];
+    if (separator === '') {
+      break;
+    }
+    let found = span.indexOf(separator);
+    if (found === -1) {
+      continue;
+    }
+
+    let pieceStart = 0;
+    let rank = rankAtStart;
+    while (found !== -1) {
+      const pieceEnd = found + separator.length;
+      splitSpan(text, start + pieceStart, start + pieceEnd, separators, level + 1, maxLength, rankOffset, rank, atoms);
+      rank = rankOffset + level;
+      pieceStart = pieceEnd;
+      found = span.indexOf(separator, pieceEnd);
+    }
+    if (pieceStart < span.length) {
+      splitSpan(text, start + pieceStart, end, separators, level + 1, maxLength, rankOffset, rank, atoms);
+    }
+    return;
+  }
+
+  atoms.push({ start, end, contentEnd, boundaryRank: rankAtStart, divisible: true });
+}
+
+function trimmedEnd(text: string, start: number, end: number): number {
+  let position = end;
+  while (position > start && /\s/.test(text[position - 1])) {
+    position -= 1;
+  }
+  return position;
+}
+
+// End of a sentence: Western terminal punctuation followed by whitespace, or CJK terminal
+// punctuation (full stop, exclamation and question marks), which needs no whitespace after
+// it. Closing quotes and brackets right after the punctuation stay with the sentence.
+const SENTENCE_END = /[.!?\u2026]+["'\u2019\u201D\u00BB)\]]*\s+|[\u3002\uFF01\uFF1F]+["'\u2019\u201D\u300D\u300F)\]\uFF09]*\s*/g;
+const PARAGRAPH_BREAK = /\n[ \t]*\n\s*/g;
+
+const PARAGRAPH_RANK = 0;
+const SENTENCE_RANK = 1;
+const INSIDE_SENTENCE_RANK_OFFSET = 2;
+
+/**
+ * Splits text into sentence atoms; a sentence longer than `maxLength` is split further with
+ * `separators`. Limitation: a period after an abbreviation ("e.g. ", "Dr. ") also ends a
+ * sentence here, because telling them apart needs a language-specific model.
+ */
+export function splitSentences(text: string, separators: readonly string[], maxLength: number): TextAtom[] {
+  const boundaries = new Map<number, number>();
+  for (const match of text.matchAll(SENTENCE_END)) {
+    boundaries.set(match.index + match[0].length, SENTENCE_RANK);
+  }
+  for (const match of text.matchAll(PARAGRAPH_BREAK)) {
+    boundaries.set(match.index + match[0].length, PARAGRAPH_RANK);
+  }
+  const positions = [...boundaries.keys()].filter((position) => position > 0 && position < text.length);
+  positions.sort((a, b) => a - b);
+
+  const atoms: TextAtom[] = [];
+  let sentenceStart = 0;
+  let rank = PARAGRAPH_RANK;
+  for (const position of [...positions, text.length]) {
+    if (position <= sentenceStart) {
+      continue;
+    }
+    const pieces = splitRecursively(text, sentenceStart, position, separators, maxLength, INSIDE_SENTENCE_RANK_OFFSET);
+    pieces[0].boundaryRank = rank;
+    for (const piece of pieces) {
+      atoms.push(piece);
+    }
+    rank = boundaries.get(position) ?? PARAGRAPH_RANK;
+    sentenceStart = position;
+  }
+  return atoms;
+}

@@ -1,0 +1,45 @@
+/** Character range `[start, end)` of `ExtractedDocument.text` with where-it-came-from metadata. */
+export interface TextSegment {
+  start: number;
+  end: number;
+  /** For example `{ page: 3 }` for a PDF page or `{ heading_path: ['Intro', 'Scope'] }` for a section. */
+  metadata: Record<string, unknown>;
+}
+
+export interface ExtractedDocument {
+  /** Normalised full text. Paragraphs are separated by one blank line, which the chunker splits on. */
+  text: string;
+  /** Canonical MIME type of the extractor that ran, without parameters. */
+  contentType: string;
+  /** Title from document metadata, or the first heading when the format has headings. */
+  title?: string;
+  /** Ranges of `text` in increasing order, such as one per PDF page. May be empty. */
+  segments: TextSegment[];
+  /** Document-level metadata such as `page_count`, `author` or `encoding`. */
+  metadata: Record<string, unknown>;
+}
+
+export interface ExtractOptions {
+  /** Wall-clock limit for the whole extraction in milliseconds. Default 120000. */
+  timeoutMs?: number;
+  /** Maximum length of `text` in UTF-16 code units. Default 20000000. */
+  maxTextChars?: number;
+}
+
+/** Text of one page or section before normalisation, with the metadata its segment will carry. */
+export interface ExtractedPart {
+  text: string;
+  metadata: Record<string, unknown>;
+}
+
+/** Output of a format-specific extractor, which `assembleText` normalises and joins. */
+export interface ExtractorResult {
+  parts: ExtractedPart[];
+  title?: string;
+  metadata: Record<string, unknown>;
+  /**
+   * True to keep leading indentation and runs of spaces inside lines, because they carry
+   * structure in formats such as Markdown (nested lists, indented code).
+   */
+  preserveSpacing?: boolean;
+}
