@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, ILike, Repository } from 'typeorm';
+import { NotFoundError } from 'src/common/app-error';
+import { Owner } from 'src/common/owner';
+import { Page } from 'src/common/validation';
+import { CollectionTransformJob } from 'src/collections/collection-transform.job';
+import { CollectionErrorCode } from 'src/collections/collections.errors';
+import { CollectionsService } from 'src/collections/collections.service';
+import { CollectionTransformEntity } from 'src/collection-transforms/collection-transform.entity';
+import {
+  CreateCollectionTransformDto,
+  UpdateCollectionTransformDto,
+} from 'src/collection-transforms/dto/create-collection-transform.dto';
+import { CollectionTransformStats } from 'src/collection-transforms/dto/collection-transform.response';
+import { TransformProcessedFileEntity } from 'src/collection-transforms/transform-processed-file.entity';
+import { DatasetsService } from 'src/datasets/datasets.service';
+import { EmbeddedDatasetsService } from 'src/embedded-datasets/embedded-datasets.service';
+import { escapeLike } from 'src/embedders/embedders.service';
+import { JetStreamService } from 'src/platform/messaging/jetstream.service';
+import { JobSubject } from 'src/platform/messaging/streams';
+import { ChunkingConfig, DEFAULT_CHUNKING_CONFIG, validateChunkingConfig } from 'src/workers/collections/chunking/chunk-text';
+
+export interface FileToDispatch {
+  id: string;
+  revision: string;
+}
+
+@Injectable()
+export class CollectionTransformsService {
+  private readonly logger = new Logger(CollectionTransformsService.name);
+
+  constructor(
+    @InjectRepository(CollectionTransformEntity) private readonly transforms: Repository<CollectionTransformEntity>,
+    @InjectRepository(TransformProcessedFileEntity) private readonly ledger: Repository<TransformProcessedFileEntity>,
+    private readonly dataSource: DataSource,
+    private readonly collections: CollectionsService,
+    private readonly datasets: DatasetsService,
+    private readonly embeddedDatasets: EmbeddedDatasetsService,
+    private readonly jetStream: JetStreamService,
+  ) {}
+
+  /** The chunking settings of a transform, with defaults filled in and bounds checked. */
+  static chunkingConfigOf(jobConfig: Record<string, unknown>): ChunkingConfig {
+    const chunking = (jobConfig.chunking ?? {}) as Record<string, unknown>;
+    // Request DTOs carry unset fields as undefined; those must not hide the defaults.
+    const given = Object.fromEntries(Object.entries(chunking).filter(([, value]) => value !== undefined));
+    return validateChunkingConfig({ ...DEFAULT_CHUNKING_CONFIG, ...given });
+  }
+
+  async create(owner: Owner, dto: CreateCollectionTransformDto): Promise<CollectionTransformEntity> {
+    await this.collections.get(owner, dto.collection_id);
+    await this.datasets.get(owner, dto.dataset_id);
+    const jobConfig = normaliseJobConfig(dto.job_config ?? {});
+    const transform = await this.transforms.save(
+      this.transforms.create({
+        ownerId: owner.id,
+        title: dto.title,
+        collectionId: dto.collection_id,
+        datasetId: dto.dataset_id,
+        isEnabled: dto.is_enabled ?? true,
+        jobConfig,
+      }),
+    );
+    if (transform.isEnabled) await this.dispatchUnprocessed(transform);
+    return transform;
+  }
+
+  async list(owner: Owner, limit: number, offset: number, search?: string): Promise<Page<CollectionTransformEntity>> {
+    const where = search ? { ownerId: owner.id, title: ILike(`%${escapeLike(search)}%`) } : { ownerId: owner.id };
+    const [items, total] = await this.transforms.findAndCount({ where, order: { createdAt: 'DESC' }, take: limit, skip: offset });
+    return { items, total_count: total, limit, offset };
+  }
+
+  async get(owner: Owner, id: string): Promise<CollectionTransformEntity> {
+    const transform = await this.transforms.findOneBy({ id, ownerId: owner.id });
+    if (!transform) throw new NotFoundError(CollectionErrorCode.TransformNotFound, `collection transform ${id} not found`);
+    return transform;
+  }
+
+  async findById(id: string): Promise<CollectionTransformEntity | null> {
+    return this.transforms.findOneBy({ id });
+  }
+
+  async update(owner: Owner, id: string, dto: UpdateCollectionTransformDto): Promise<CollectionTransformEntity> {
+    const transform = await this.get(owner, id);
+    const wasEnabled = transform.isEnabled;
+    if (dto.title !== undefined) transform.title = dto.title;
+    if (dto.is_enabled !== undefined) transform.isEnabled = dto.is_enabled;
+    if (dto.job_config !== undefined) transform.jobConfig = normaliseJobConfig(dto.job_config);
+    await this.transforms.save(transform);
+    if (transform.isEnabled && !wasEnabled) await this.dispatchUnprocessed(transform);
+    return transform;
+  }
+
+  /** Deletes the transform, the items it made and their vectors. */
+  async delete(owner: Owner, id: string): Promise<void> {
+    const transform = await this.get(owner, id);
+    await this.transforms.delete({ id, ownerId: owner.id });
+    await this.embeddedDatasets.deletePoints([transform.datasetId], {
+      must: [{ key: 'collection_transform_id', match: { value: id } }],
+    });
+  }
+
+  async trigger(owner: Owner, id: string): Promise<number> {
+    return this.dispatchUnprocessed(await this.get(owner, id));
+  }
+
+  async listForCollection(owner: Owner, collectionId: string): Promise<CollectionTransformEntity[]> {
+    return this.transforms.find({ where: { ownerId: owner.id, collectionId }, order: { createdAt: 'ASC' } });
+  }
+
+  async datasetIdsOfCollection(collectionId: string): Promise<string[]> {
+    const rows = await this.transforms.find({ select: { datasetId: true }, where: { collectionId } });
+    return [...new Set(rows.map((row) => row.datasetId))];
+  }
+
+  /** Publishes one job per enabled transform of the collection for each given file revision. */
+  async dispatchFiles(ownerId: string, collectionId: string, files: FileToDispatch[]): Promise<number> {
+    if (files.length === 0) return 0;
+    const transforms = await this.transforms.findBy({ ownerId, collectionId, isEnabled: true });
+    let published = 0;
+    for (const transform of transforms) {
+      for (const file of files) {
+        if (await this.publishJob(transform, file)) published += 1;
+      }
+    }
+    return published;
+  }
+
+  /**
+   * Publishes jobs for files of the transform's collection whose current revision has no
+   * outcome yet. Jobs are de-duplicated by (transform, file, revision), so calling this
+   * again while they wait is harmless.
+   */
+  async dispatchUnprocessed(transform: CollectionTransformEntity, olderThanSecs = 0): Promise<number> {
+    const rows: Array<{ id: string; revision: string }> = await this.dataSource.query(
+      `SELECT f.id, f.revision FROM collection_files f
+         LEFT JOIN transform_processed_files p ON p.collection_transform_id = $1 AND p.file_id = f.id
+        WHERE f.collection_id = $2
+          AND (p.id IS NULL OR p.file_revision <> f.revision)
+          AND f.updated_at < now() - make_interval(secs => $3)
+        ORDER BY f.created_at`,
+      [transform.id, transform.collectionId, olderThanSecs],
+    );
+    let published = 0;
+    for (const row of rows) {
+      if (await this.publishJob(transform, row)) published += 1;
+    }
+    return published;
+  }
+
+  async dispatchAllUnprocessed(olderThanSecs: number): Promise<number> {
+    let published = 0;
+    for (const transform of await this.transforms.findBy({ isEnabled: true })) {
+      published += await this.dispatchUnprocessed(transform, olderThanSecs);
+    }
+    return published;
+  }
+
+  async stats(owner: Owner, id: string): Promise<CollectionTransformStats> {
+    const transform = await this.get(owner, id);
+    const [row] = await this.dataSource.query(
+      `SELECT count(f.id)::int AS total_files,
+              count(p.id) FILTER (WHERE p.status = 'completed' AND p.file_revision = f.revision)::int AS processed,
+              count(p.id) FILTER (WHERE p.status = 'failed' AND p.file_revision = f.revision)::int AS failed,
+              count(p.id) FILTER (WHERE p.status = 'processing' AND p.file_revision = f.revision)::int AS processing,
+              coalesce(sum(p.chunk_count) FILTER (WHERE p.status = 'completed'), 0)::int AS chunks,
+              max(p.processed_at) AS last_processed_at
+         FROM collection_files f
+         LEFT JOIN transform_processed_files p ON p.collection_transform_id = $1 AND p.file_id = f.id
+        WHERE f.collection_id = $2`,
+      [id, transform.collectionId],
+    );
+    return {
+      collection_transform_id: id,
+      total_files: row.total_files,
+      files_processed: row.processed,
+      files_failed: row.failed,
+      files_processing: row.processing,
+      files_pending: row.total_files - row.processed - row.failed - row.processing,
+      chunks_created: row.chunks,
+      last_processed_at: row.last_processed_at ? new Date(row.last_processed_at).toISOString() : null,
+    };
+  }
+
+  async processedFiles(owner: Owner, id: string, limit: number, offset: number): Promise<Page<TransformProcessedFileEntity>> {
+    await this.get(owner, id);
+    const [items, total] = await this.ledger.findAndCount({
+      where: { collectionTransformId: id },
+      order: { updatedAt: 'DESC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total_count: total, limit, offset };
+  }
+
+  private async publishJob(transform: CollectionTransformEntity, file: FileToDispatch): Promise<boolean> {
+    const job: CollectionTransformJob = {
+      job_id: randomUUID(),
+      owner_id: transform.ownerId,
+      collection_transform_id: transform.id,
+      file_id: file.id,
+      file_revision: file.revision,
+    };
+    try {
+      await this.jetStream.publishJob(JobSubject.CollectionTransform, job, `ct-${transform.id}-${file.id}-${file.revision}`);
+      return true;
+    } catch (error) {
+      // The file stays without an outcome, so the periodic reconciliation publishes it again.
+      this.logger.error({ err: error, collection_transform_id: transform.id, file_id: file.id }, 'job not published');
+      return false;
+    }
+  }
+}
+
+function normaliseJobConfig(jobConfig: { chunking?: object }): Record<string, unknown> {
+  return { chunking: CollectionTransformsService.chunkingConfigOf(jobConfig as Record<string, unknown>) };
+}

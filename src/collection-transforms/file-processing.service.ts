@@ -1,0 +1,255 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppError } from 'src/common/app-error';
+import { PipelineConfig, StorageConfig } from 'src/config/app-config';
+import { CollectionFileEntity, FileStage } from 'src/collections/collection-file.entity';
+import { CollectionTransformJob } from 'src/collections/collection-transform.job';
+import { CollectionTransformEntity } from 'src/collection-transforms/collection-transform.entity';
+import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
+import {
+  ProcessedFileStatus,
+  TransformProcessedFileEntity,
+} from 'src/collection-transforms/transform-processed-file.entity';
+import { DatasetsService } from 'src/datasets/datasets.service';
+import { EmbeddingScheduler } from 'src/dataset-transforms/embedding-scheduler.service';
+import { JetStreamService } from 'src/platform/messaging/jetstream.service';
+import { collectionTransformMetrics } from 'src/platform/observability/metrics';
+import { BlobStore } from 'src/platform/storage/blob-store';
+import { chunkText } from 'src/workers/collections/chunking/chunk-text';
+import { extractDocument } from 'src/workers/collections/extraction/extract-document';
+
+export type FileOutcome = 'completed' | 'failed' | 'skipped';
+
+/**
+ * Turns one revision of one file into a dataset item with chunks. Failures caused by the
+ * file itself are recorded as the file's outcome (and the job ends normally); other errors
+ * propagate so that the job is retried.
+ */
+@Injectable()
+export class FileProcessingService {
+  private readonly logger = new Logger(FileProcessingService.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly blobs: BlobStore,
+    private readonly datasets: DatasetsService,
+    private readonly scheduler: EmbeddingScheduler,
+    private readonly jetStream: JetStreamService,
+    private readonly storageConfig: StorageConfig,
+    private readonly pipelineConfig: PipelineConfig,
+  ) {}
+
+  async process(job: CollectionTransformJob, signal?: AbortSignal): Promise<FileOutcome> {
+    const log = { job_id: job.job_id, collection_transform_id: job.collection_transform_id, file_id: job.file_id };
+    const transform = await this.dataSource.getRepository(CollectionTransformEntity).findOneBy({ id: job.collection_transform_id });
+    if (!transform || !transform.isEnabled) {
+      this.logger.log(log, 'transform deleted or disabled; job skipped');
+      return 'skipped';
+    }
+    const file = await this.dataSource
+      .getRepository(CollectionFileEntity)
+      .findOneBy({ id: job.file_id, collectionId: transform.collectionId });
+    if (!file || file.revision !== job.file_revision) {
+      this.logger.log(log, 'file deleted or replaced since the job was published; job skipped');
+      return 'skipped';
+    }
+    const ledger = this.dataSource.getRepository(TransformProcessedFileEntity);
+    const previous = await ledger.findOneBy({ collectionTransformId: transform.id, fileId: file.id });
+    if (previous?.fileRevision === file.revision && previous.status === ProcessedFileStatus.Completed) {
+      this.logger.log(log, 'file revision already processed; job skipped');
+      return 'skipped';
+    }
+
+    const started = Date.now();
+    await this.recordStart(transform, file);
+
+    let chunks: ReturnType<typeof chunkText>;
+    let title: string;
+    let itemMetadata: Record<string, unknown>;
+    try {
+      const data = await this.blobs.getBuffer(file.blobKey, this.storageConfig.maxFileBytes);
+      signal?.throwIfAborted();
+      const document = await extractDocument(data, file.name, file.contentType, {
+        timeoutMs: this.pipelineConfig.extractionTimeoutSecs * 1000,
+      });
+      signal?.throwIfAborted();
+      const chunking = CollectionTransformsService.chunkingConfigOf(transform.jobConfig);
+      chunks = chunkText(document.text, chunking, document.segments);
+      if (chunks.length === 0) {
+        throw new AppError('invalid', 'no_chunks', `no text chunks could be made from ${file.name}`);
+      }
+      title = file.name;
+      itemMetadata = {
+        ...document.metadata,
+        document_title: document.title ?? null,
+        content_type: document.contentType,
+        source_file: file.name,
+        file_id: file.id,
+        collection_id: file.collectionId,
+        char_count: document.text.length,
+      };
+    } catch (error) {
+      if (error instanceof AppError && error.kind === 'invalid') {
+        await this.recordFailure(transform, file, error.code, error.message, Date.now() - started);
+        return 'failed';
+      }
+      throw error;
+    }
+
+    const committed = await this.dataSource.transaction(async (manager) => {
+      // Holding the file row keeps a concurrent upload from switching revisions mid-write.
+      const current = await manager
+        .getRepository(CollectionFileEntity)
+        .createQueryBuilder('file')
+        .setLock('pessimistic_write')
+        .where('file.id = :id', { id: file.id })
+        .getOne();
+      if (!current || current.revision !== file.revision) return null;
+
+      const replaced = await this.datasets.replaceFileItem(manager, {
+        ownerId: transform.ownerId,
+        datasetId: transform.datasetId,
+        collectionTransformId: transform.id,
+        fileId: file.id,
+        fileRevision: file.revision,
+        title,
+        metadata: itemMetadata,
+        chunks: chunks.map((chunk) => ({
+          text: chunk.text,
+          start: chunk.start,
+          end: chunk.end,
+          metadata: { ...chunk.metadata, source_file: file.name },
+        })),
+      });
+      await this.upsertLedger(manager, transform, file, {
+        status: ProcessedFileStatus.Completed,
+        errorCode: null,
+        errorMessage: null,
+        itemCount: 1,
+        chunkCount: chunks.length,
+        processingDurationMs: Date.now() - started,
+        processedAt: new Date(),
+      });
+      await this.setStage(manager, file.id, FileStage.Chunked, null);
+      return replaced;
+    });
+    if (!committed) {
+      this.logger.log(log, 'file replaced during processing; result discarded');
+      return 'skipped';
+    }
+
+    collectionTransformMetrics.jobs().inc({ status: 'success' });
+    collectionTransformMetrics.itemsCreated().inc(chunks.length);
+    collectionTransformMetrics.duration().observe((Date.now() - started) / 1000);
+    this.logger.log({ ...log, chunks: chunks.length, duration_ms: Date.now() - started }, 'file chunked');
+
+    await this.datasets.deleteVectorsOfItems(transform.datasetId, committed.removedItemIds);
+    await this.jetStream.publishStatus(
+      `transforms.collection.status.${transform.ownerId}.${transform.collectionId}.${transform.id}`,
+      { ...log, status: 'completed', chunk_count: chunks.length },
+    );
+    try {
+      await this.scheduler.scanDataset(transform.datasetId);
+    } catch (error) {
+      // The periodic reconciliation schedules what this scan missed.
+      this.logger.warn({ ...log, err: error }, 'embedding scan after chunking failed');
+    }
+    return 'completed';
+  }
+
+  /** Records a failure that will not be retried (the last delivery, or a bad file). */
+  async recordFailure(
+    transform: Pick<CollectionTransformEntity, 'id' | 'ownerId' | 'collectionId'>,
+    file: Pick<CollectionFileEntity, 'id' | 'revision' | 'name'>,
+    code: string,
+    message: string,
+    durationMs: number | null,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.upsertLedger(manager, transform, file, {
+        status: ProcessedFileStatus.Failed,
+        errorCode: code,
+        errorMessage: message.slice(0, 4000),
+        itemCount: 0,
+        chunkCount: 0,
+        processingDurationMs: durationMs,
+        processedAt: new Date(),
+      });
+      await this.setStage(manager, file.id, FileStage.Failed, `${code}: ${message}`.slice(0, 4000));
+    });
+    collectionTransformMetrics.jobs().inc({ status: 'failed' });
+    collectionTransformMetrics.failures().inc({ error_type: code });
+    this.logger.warn({ collection_transform_id: transform.id, file_id: file.id, code, reason: message }, 'file failed');
+    await this.jetStream.publishStatus(
+      `transforms.collection.status.${transform.ownerId}.${transform.collectionId}.${transform.id}`,
+      { collection_transform_id: transform.id, file_id: file.id, status: 'failed', error: message, code },
+    );
+  }
+
+  /** Records the final failure of a job whose last delivery ended in an unexpected error. */
+  async recordJobGivenUp(job: CollectionTransformJob, error: unknown): Promise<void> {
+    const transform = await this.dataSource.getRepository(CollectionTransformEntity).findOneBy({ id: job.collection_transform_id });
+    const file = await this.dataSource.getRepository(CollectionFileEntity).findOneBy({ id: job.file_id });
+    if (!transform || !file || file.revision !== job.file_revision) return;
+    const message = error instanceof Error ? error.message : String(error);
+    await this.recordFailure(transform, file, 'processing_failed', `processing failed after every retry: ${message}`, null);
+  }
+
+  private async recordStart(transform: CollectionTransformEntity, file: CollectionFileEntity): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO transform_processed_files (owner_id, collection_transform_id, file_id, file_revision, status, attempts)
+         VALUES ($1, $2, $3, $4, 'processing', 1)
+         ON CONFLICT (collection_transform_id, file_id) DO UPDATE
+           SET file_revision = EXCLUDED.file_revision, status = 'processing', error_code = NULL, error_message = NULL,
+               attempts = CASE WHEN transform_processed_files.file_revision = EXCLUDED.file_revision
+                               THEN transform_processed_files.attempts + 1 ELSE 1 END,
+               updated_at = now()`,
+        [transform.ownerId, transform.id, file.id, file.revision],
+      );
+      await this.setStage(manager, file.id, FileStage.Extracting, null);
+    });
+  }
+
+  private async upsertLedger(
+    manager: EntityManager,
+    transform: Pick<CollectionTransformEntity, 'id' | 'ownerId'>,
+    file: Pick<CollectionFileEntity, 'id' | 'revision'>,
+    outcome: Pick<
+      TransformProcessedFileEntity,
+      'status' | 'errorCode' | 'errorMessage' | 'itemCount' | 'chunkCount' | 'processingDurationMs' | 'processedAt'
+    >,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO transform_processed_files
+         (owner_id, collection_transform_id, file_id, file_revision, status, error_code, error_message,
+          item_count, chunk_count, processing_duration_ms, processed_at, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+       ON CONFLICT (collection_transform_id, file_id) DO UPDATE
+         SET file_revision = EXCLUDED.file_revision, status = EXCLUDED.status, error_code = EXCLUDED.error_code,
+             error_message = EXCLUDED.error_message, item_count = EXCLUDED.item_count,
+             chunk_count = EXCLUDED.chunk_count, processing_duration_ms = EXCLUDED.processing_duration_ms,
+             processed_at = EXCLUDED.processed_at, updated_at = now()`,
+      [
+        transform.ownerId,
+        transform.id,
+        file.id,
+        file.revision,
+        outcome.status,
+        outcome.errorCode,
+        outcome.errorMessage,
+        outcome.itemCount,
+        outcome.chunkCount,
+        outcome.processingDurationMs,
+        outcome.processedAt,
+      ],
+    );
+  }
+
+  private async setStage(manager: EntityManager, fileId: string, stage: FileStage, reason: string | null): Promise<void> {
+    await manager.query(
+      'UPDATE collection_files SET stage = $2, stage_reason = $3, stage_changed_at = now() WHERE id = $1',
+      [fileId, stage, reason],
+    );
+  }
+}

@@ -1,0 +1,13 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity('collections')
+export class CollectionEntity {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ name: 'owner_id' }) ownerId: string;
+  @Column() title: string;
+  @Column({ type: 'text', nullable: true }) details: string | null;
+  @Column({ type: 'text', array: true, default: () => "'{}'" }) tags: string[];
+  @Column({ name: 'is_public', default: false }) isPublic: boolean;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

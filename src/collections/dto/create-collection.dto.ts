@@ -1,0 +1,24 @@
+import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsTagList, IsTitle } from 'src/common/validation';
+
+export class CreateCollectionDto {
+  @IsTitle()
+  title: string;
+
+  @ApiPropertyOptional({ maxLength: 4096 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  details?: string;
+
+  @IsTagList()
+  tags: string[] = [];
+
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @IsBoolean()
+  is_public = false;
+}
+
+export class UpdateCollectionDto extends PartialType(CreateCollectionDto) {}

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { PipelineConfig } from 'src/config/app-config';
+import { DatasetTransformJob } from 'src/dataset-transforms/dataset-transform.job';
+import { DatasetTransformEntity } from 'src/dataset-transforms/dataset-transform.entity';
+import { EmbeddedDatasetEntity } from 'src/embedded-datasets/embedded-dataset.entity';
+import { EmbeddedDatasetsService } from 'src/embedded-datasets/embedded-datasets.service';
+import { EmbedderEntity } from 'src/embedders/embedder.entity';
+import { JetStreamService } from 'src/platform/messaging/jetstream.service';
+import { JobSubject } from 'src/platform/messaging/streams';
+
+interface CreatedBatch {
+  id: string;
+  chunkCount: number;
+}
+
+/**
+ * Finds chunks that an embedded dataset does not hold yet, records them in batches and
+ * publishes one embedding job per batch. Any role may call it: scans of one embedded
+ * dataset are serialised by a Postgres advisory lock, and a chunk can join only one batch
+ * per embedded dataset (primary key of `embedded_chunks`).
+ */
+@Injectable()
+export class EmbeddingScheduler {
+  private readonly logger = new Logger(EmbeddingScheduler.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: PipelineConfig,
+    private readonly jetStream: JetStreamService,
+    private readonly embeddedDatasets: EmbeddedDatasetsService,
+    @InjectRepository(DatasetTransformEntity) private readonly transforms: Repository<DatasetTransformEntity>,
+  ) {}
+
+  /** Schedules embedding for every enabled dataset transform that reads this dataset. Returns batches created. */
+  async scanDataset(datasetId: string): Promise<number> {
+    const transforms = await this.transforms.findBy({ sourceDatasetId: datasetId, isEnabled: true });
+    let created = 0;
+    for (const transform of transforms) created += await this.scanTransform(transform);
+    return created;
+  }
+
+  async scanTransform(transform: DatasetTransformEntity): Promise<number> {
+    if (!transform.isEnabled) return 0;
+    let created = 0;
+    for (const embeddedDataset of await this.embeddedDatasets.listForTransform(transform.id)) {
+      const embedder = await this.dataSource.getRepository(EmbedderEntity).findOneBy({ id: embeddedDataset.embedderId! });
+      if (!embedder) {
+        this.logger.warn({ embedded_dataset_id: embeddedDataset.id }, 'embedder of embedded dataset is gone; skipped');
+        continue;
+      }
+      created += await this.scanEmbeddedDataset(transform, embeddedDataset, embedder);
+    }
+    return created;
+  }
+
+  async scanAllEnabled(): Promise<number> {
+    let created = 0;
+    for (const transform of await this.transforms.findBy({ isEnabled: true })) {
+      created += await this.scanTransform(transform);
+    }
+    return created;
+  }
+
+  private async scanEmbeddedDataset(
+    transform: DatasetTransformEntity,
+    embeddedDataset: EmbeddedDatasetEntity,
+    embedder: EmbedderEntity,
+  ): Promise<number> {
+    const limit = this.config.maxChunksPerScan;
+    let created = 0;
+    for (;;) {
+      const { batches, chunksFound } = await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [embeddedDataset.id]);
+        const rows: Array<{ id: string }> = await manager.query(
+          `SELECT c.id FROM dataset_item_chunks c
+            WHERE c.dataset_id = $1
+              AND NOT EXISTS (SELECT 1 FROM embedded_chunks ec WHERE ec.embedded_dataset_id = $2 AND ec.chunk_id = c.id)
+            ORDER BY c.created_at, c.id
+            LIMIT $3`,
+          [embeddedDataset.sourceDatasetId, embeddedDataset.id, limit],
+        );
+        const newBatches: CreatedBatch[] = [];
+        for (let offset = 0; offset < rows.length; offset += embedder.batchSize) {
+          const chunkIds = rows.slice(offset, offset + embedder.batchSize).map((row) => row.id);
+          const [batch]: Array<{ id: string }> = await manager.query(
+            `INSERT INTO dataset_transform_batches (owner_id, dataset_transform_id, embedded_dataset_id, embedder_id, status, chunk_count)
+             VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id`,
+            [transform.ownerId, transform.id, embeddedDataset.id, embedder.id, chunkIds.length],
+          );
+          await manager.query(
+            `INSERT INTO embedded_chunks (embedded_dataset_id, chunk_id, batch_id)
+             SELECT $1, unnest($2::uuid[]), $3`,
+            [embeddedDataset.id, chunkIds, batch.id],
+          );
+          newBatches.push({ id: batch.id, chunkCount: chunkIds.length });
+        }
+        return { batches: newBatches, chunksFound: rows.length };
+      });
+
+      for (const batch of batches) await this.dispatch(transform, embeddedDataset, embedder.id, batch.id);
+      created += batches.length;
+      if (batches.length > 0) {
+        this.logger.log(
+          { embedded_dataset_id: embeddedDataset.id, batches: batches.length, chunks: chunksFound },
+          'embedding batches scheduled',
+        );
+      }
+      if (chunksFound < limit) return created;
+    }
+  }
+
+  /**
+   * Publishes the job of a recorded batch. The message id is the batch id, so a repeat within
+   * the stream's de-duplication window is dropped; a publish failure leaves the batch
+   * undispatched for the reconciler.
+   */
+  async dispatch(
+    transform: Pick<DatasetTransformEntity, 'id' | 'ownerId'>,
+    embeddedDataset: Pick<EmbeddedDatasetEntity, 'id'>,
+    embedderId: string,
+    batchId: string,
+  ): Promise<boolean> {
+    const job: DatasetTransformJob = {
+      job_id: randomUUID(),
+      batch_id: batchId,
+      dataset_transform_id: transform.id,
+      embedded_dataset_id: embeddedDataset.id,
+      embedder_id: embedderId,
+      owner_id: transform.ownerId,
+    };
+    try {
+      await this.jetStream.publishJob(JobSubject.DatasetTransform, job, `dt-batch-${batchId}`);
+      await this.dataSource.query('UPDATE dataset_transform_batches SET dispatched_at = now(), updated_at = now() WHERE id = $1', [
+        batchId,
+      ]);
+      return true;
+    } catch (error) {
+      this.logger.error({ err: error, batch_id: batchId }, 'embedding job not published; the reconciler will retry');
+      return false;
+    }
+  }
+
+  /** Publishes again the pending batches whose job was never published or has waited longer than `staleAfterSecs`. */
+  async redispatchPending(staleAfterSecs: number): Promise<number> {
+    const rows: Array<{ id: string; dataset_transform_id: string; embedded_dataset_id: string; embedder_id: string; owner_id: string }> =
+      await this.dataSource.query(
+        `SELECT id, dataset_transform_id, embedded_dataset_id, embedder_id, owner_id
+           FROM dataset_transform_batches
+          WHERE status = 'pending'
+            AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => $1))
+          ORDER BY created_at
+          LIMIT 1000`,
+        [staleAfterSecs],
+      );
+    let published = 0;
+    for (const row of rows) {
+      const ok = await this.dispatch(
+        { id: row.dataset_transform_id, ownerId: row.owner_id },
+        { id: row.embedded_dataset_id },
+        row.embedder_id,
+        row.id,
+      );
+      if (ok) published += 1;
+    }
+    return published;
+  }
+}

@@ -1,0 +1,3 @@
+export enum EmbeddedDatasetErrorCode {
+  NotFound = 'embedded_dataset_not_found',
+}

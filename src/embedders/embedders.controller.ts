@@ -1,0 +1,58 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { CurrentOwner, Owner } from 'src/common/owner';
+import { Page, PageQuery } from 'src/common/validation';
+import { CreateEmbedderDto } from 'src/embedders/dto/create-embedder.dto';
+import { EmbedderResponse, toEmbedderResponse } from 'src/embedders/dto/embedder.response';
+import { UpdateEmbedderDto } from 'src/embedders/dto/update-embedder.dto';
+import { EmbeddersService } from 'src/embedders/embedders.service';
+
+class EmbedderListQuery extends PageQuery {
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  search?: string;
+}
+
+@ApiTags('embedders')
+@Controller('api/embedders')
+export class EmbeddersController {
+  constructor(private readonly embedders: EmbeddersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an embedder' })
+  async create(@CurrentOwner() owner: Owner, @Body() dto: CreateEmbedderDto): Promise<EmbedderResponse> {
+    return toEmbedderResponse(await this.embedders.create(owner, dto));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List embedders' })
+  async list(@CurrentOwner() owner: Owner, @Query() query: EmbedderListQuery): Promise<Page<EmbedderResponse>> {
+    const page = await this.embedders.list(owner, query.limit, query.offset, query.search);
+    return { ...page, items: page.items.map(toEmbedderResponse) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get an embedder' })
+  async get(@CurrentOwner() owner: Owner, @Param('id', ParseUUIDPipe) id: string): Promise<EmbedderResponse> {
+    return toEmbedderResponse(await this.embedders.get(owner, id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Update an embedder' })
+  async update(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() dto: UpdateEmbedderDto,
+  ): Promise<EmbedderResponse> {
+    return toEmbedderResponse(await this.embedders.update(owner, id, dto));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an embedder that no embedded dataset uses' })
+  async delete(@CurrentOwner() owner: Owner, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.embedders.delete(owner, id);
+  }
+}
