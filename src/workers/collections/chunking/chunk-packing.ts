@@ -153,7 +153,7 @@ function strongestAtomStart(atoms: TextAtom[], from: number, to: number): number
   return best?.start;
 }
 
-/** Index of the atom that contains `position`, or of the last atom for the end of the text. */
+/** Returns the index of the atom that contains `position`, or of the last atom for the end of the text. */
 function atomIndexAt(atoms: TextAtom[], position: number): number {
   let low = 0;
   let high = atoms.length - 1;

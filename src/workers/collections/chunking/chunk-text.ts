@@ -70,7 +70,7 @@ function splitIntoSpans(text: string, config: ChunkingConfig): Span[] {
   }
 }
 
-/** Windows of `size` characters that start `size - overlap` characters apart. */
+/** Returns windows of `size` characters that start `size - overlap` characters apart. */
 function fixedSizeSpans(text: string, size: number, overlap: number): Span[] {
   const spans: Span[] = [];
   let start = 0;

@@ -7,7 +7,7 @@ export interface TextAtom {
   end: number;
   /**
    * `end` without trailing whitespace. Chunks are trimmed, so only this part counts against
-   * the chunk size; separators such as `"\n\n"` and `" "` end their atom as whitespace.
+   * the chunk size. Separators such as `"\n\n"` and `" "` end their atom as whitespace.
    */
   contentEnd: number;
   /**
@@ -16,8 +16,8 @@ export interface TextAtom {
    */
   boundaryRank: number;
   /**
-   * True for a run longer than the chunk size that no separator could split; the packer may
-   * cut it between any two characters.
+   * True for a run longer than the chunk size that no separator could split. The packer may
+   * cut such an atom between any two characters.
    */
   divisible: boolean;
 }
@@ -110,8 +110,9 @@ const SENTENCE_RANK = 1;
 const INSIDE_SENTENCE_RANK_OFFSET = 2;
 
 /**
- * Splits text into sentence atoms; a sentence longer than `maxLength` is split further with
- * `separators`. Limitation: a period after an abbreviation ("e.g. ", "Dr. ") also ends a
+ * Splits text into sentence atoms. A sentence longer than `maxLength` is split further with
+ * `separators`.
+ * Limitation: a period after an abbreviation ("e.g. ", "Dr. ") also ends a
  * sentence here, because telling them apart needs a language-specific model.
  */
 export function splitSentences(text: string, separators: readonly string[], maxLength: number): TextAtom[] {

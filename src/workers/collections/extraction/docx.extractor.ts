@@ -28,6 +28,7 @@ export async function extractDocx(data: Buffer, fileName: string): Promise<Extra
   rejectNonZipPackage(data, fileName);
 
   let result: Awaited<ReturnType<typeof mammoth.convertToHtml>>;
+  // Limitation: mammoth unzips parts fully in memory, so a ZIP bomb is bounded only by the upload size limit and the timeout.
   try {
     result = await mammoth.convertToHtml(
       { buffer: data },

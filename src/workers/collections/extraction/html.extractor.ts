@@ -5,8 +5,8 @@ import { renderHtml } from 'src/workers/collections/extraction/html-rendering';
 import { canonicalCharset, decodeText } from 'src/workers/collections/extraction/text-decoding';
 
 // Elements whose text is not page content: code, metadata, forms, and site chrome
-// (navigation, banners, footers, sidebars, menus). Matching is by tag, ARIA role and a few
-// class names, so site chrome built from plain divs without these markers stays in the text.
+// (navigation, banners, footers, sidebars, menus), matched by tag, ARIA role and a few class names.
+// Limitation: site chrome built from plain divs without these markers stays in the text.
 const BOILERPLATE_SELECTORS = [
   'head',
   'script',

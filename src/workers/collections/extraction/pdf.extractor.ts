@@ -6,6 +6,7 @@ import {
   runProcess,
 } from 'src/workers/collections/extraction/child-process';
 import { ExtractionDeadline } from 'src/workers/collections/extraction/extraction-deadline';
+import { textTooLargeError } from 'src/workers/collections/extraction/extraction-errors';
 import { ExtractorResult } from 'src/workers/collections/extraction/extraction.types';
 import {
   extractPagesWithUnpdf,
@@ -13,7 +14,6 @@ import {
   UnpdfTextLimitError,
   UnpdfTimeoutError,
 } from 'src/workers/collections/extraction/pdf-unpdf.fallback';
-import { textTooLargeError } from 'src/workers/collections/extraction/extraction-errors';
 
 export interface PdfExtractionOptions {
   /** pdftotext executable; tests point it at a missing path to exercise the unpdf fallback. */
