@@ -79,7 +79,9 @@ export class EmbeddingScheduler {
             WHERE c.dataset_id = $1
               AND NOT EXISTS (SELECT 1 FROM embedded_chunks ec WHERE ec.embedded_dataset_id = $2 AND ec.chunk_id = c.id)
             ORDER BY c.created_at, c.id
-            LIMIT $3`,
+            LIMIT $3
+            -- Chunks being replaced right now are skipped; the lock keeps the rest until commit.
+            FOR KEY SHARE OF c SKIP LOCKED`,
           [embeddedDataset.sourceDatasetId, embeddedDataset.id, limit],
         );
         const newBatches: CreatedBatch[] = [];
