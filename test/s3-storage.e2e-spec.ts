@@ -59,7 +59,7 @@ describe('pipeline on S3 storage', () => {
     }
   }
 
-  it('stores uploads in the bucket, enforces the size limit and deletes blobs with the collection', async () => {
+  it('stores, limits and deletes blobs', async () => {
     const pipeline = await api.createPipeline('s3');
     const guide = '# Field guide\n\nThe kestrel hovers over meadows before it dives.\n';
     const oversized = 'x'.repeat(1024 * 1024 + 10);

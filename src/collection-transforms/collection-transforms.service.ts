@@ -45,8 +45,8 @@ export class CollectionTransformsService {
   static chunkingConfigOf(jobConfig: Record<string, unknown>): ChunkingConfig {
     const chunking = (jobConfig.chunking ?? {}) as Record<string, unknown>;
     // Request DTOs carry unset fields as undefined; those must not hide the defaults.
-    const given = Object.fromEntries(Object.entries(chunking).filter(([, value]) => value !== undefined));
-    return validateChunkingConfig({ ...DEFAULT_CHUNKING_CONFIG, ...given });
+    const provided = Object.fromEntries(Object.entries(chunking).filter(([, value]) => value !== undefined));
+    return validateChunkingConfig({ ...DEFAULT_CHUNKING_CONFIG, ...provided });
   }
 
   async create(owner: Owner, dto: CreateCollectionTransformDto): Promise<CollectionTransformEntity> {

@@ -21,9 +21,9 @@ import { extractDocument } from 'src/workers/collections/extraction/extract-docu
 export type FileOutcome = 'completed' | 'failed' | 'skipped';
 
 /**
- * Turns one revision of one file into a dataset item with chunks. Failures caused by the
- * file itself are recorded as the file's outcome (and the job ends normally); other errors
- * propagate so that the job is retried.
+ * Turns one revision of one file into a dataset item with chunks. A failure caused by the file
+ * itself is recorded as the file's outcome and the job ends normally. Other errors propagate,
+ * so the job is retried.
  */
 @Injectable()
 export class FileProcessingService {

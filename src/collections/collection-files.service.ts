@@ -246,7 +246,7 @@ export class CollectionFilesService {
   }
 }
 
-/** The stored stage, refined by the embedding progress of the file's chunks once it is chunked. */
+/** Returns the stored stage, refined by the embedding progress of the file's chunks once it is chunked. */
 export function effectiveStage(
   file: CollectionFileEntity,
   progress?: { expected: number; batched: number; embedded: number; lastEmbeddedAt: Date | null },

@@ -142,8 +142,8 @@ export class EmbeddingBatchService {
   }
 
   /**
-   * A file replaced while its batch was embedding takes its chunks (and their batch rows)
-   * away; the points just written for those chunks must not outlive them.
+   * Deletes the points just written for chunks that a file replacement removed while the
+   * batch was embedding, so no vector outlives its chunk.
    */
   private async removeVectorsOfReplacedChunks(batchId: string, collectionName: string, points: VectorPoint[]): Promise<void> {
     const remaining: Array<{ chunk_id: string }> = await this.dataSource.query(

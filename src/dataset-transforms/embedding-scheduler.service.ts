@@ -115,9 +115,9 @@ export class EmbeddingScheduler {
   }
 
   /**
-   * Publishes the job of a recorded batch. The message id is the batch id, so a repeat within
-   * the stream's de-duplication window is dropped; a publish failure leaves the batch
-   * undispatched for the reconciler.
+   * Publishes the job of a recorded batch. The message id is the batch id, so the server drops
+   * a repeat within the stream's de-duplication window. A failed publish leaves the batch
+   * undispatched, and the reconciler publishes it later.
    */
   async dispatch(
     transform: Pick<DatasetTransformEntity, 'id' | 'ownerId'>,

@@ -76,7 +76,7 @@ export class AppProcess {
   }
 }
 
-/** A TCP port on loopback that nothing listens on right now. */
+/** Finds a TCP port on loopback that nothing listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

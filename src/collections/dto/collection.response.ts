@@ -38,7 +38,7 @@ export class CollectionFileResponse {
   @ApiProperty() updated_at: string;
 }
 
-/** Where a file stands; `embedding`/`embedded` are derived from its chunks' vectors. */
+/** Pipeline stage of a file; `embedding` and `embedded` are derived from its chunks' vectors. */
 export interface EffectiveStage {
   stage: FileStage;
   reason: string | null;

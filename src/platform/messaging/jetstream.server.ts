@@ -22,8 +22,8 @@ interface RunningJob {
  * A Nest microservice transport over JetStream durable pull consumers. Handlers are
  * `@EventPattern(JobSubject.X)` methods; this class owns acks, in-progress acks, retries
  * with the configured backoff, and the dead-letter stream. A handler that returns acks the
- * job. An error of kind `invalid` (or a 4xx HTTP exception) goes to the DLQ at once; any
- * other error is retried and goes to the DLQ after the last delivery.
+ * job. An error of kind `invalid` or `not_found` (or a 4xx HTTP exception) goes to the DLQ at
+ * once. Any other error is retried and goes to the DLQ after the last delivery.
  */
 export class JetStreamServer extends Server implements CustomTransportStrategy {
   private readonly workerLogger = new Logger('JetStreamServer');
