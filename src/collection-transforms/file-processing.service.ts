@@ -67,7 +67,11 @@ export class FileProcessingService {
     let title: string;
     let itemMetadata: Record<string, unknown>;
     try {
-      const data = await this.blobs.getBuffer(file.blobKey, this.storageConfig.maxFileBytes);
+      const data = await this.readFile(file);
+      if (!data) {
+        this.logger.log(log, 'file replaced while the job started; job skipped');
+        return 'skipped';
+      }
       signal?.throwIfAborted();
       const document = await extractDocument(data, file.name, file.contentType, {
         timeoutMs: this.pipelineConfig.extractionTimeoutSecs * 1000,
@@ -193,6 +197,21 @@ export class FileProcessingService {
     if (!transform || !file || file.revision !== job.file_revision) return;
     const message = error instanceof Error ? error.message : String(error);
     await this.recordFailure(transform, file, 'processing_failed', `processing failed after every retry: ${message}`, null);
+  }
+
+  /**
+   * Reads the file's bytes. Returns null when the blob is gone because a newer upload replaced
+   * the file in the meantime; a blob missing for any other reason is a failure of the file.
+   */
+  private async readFile(file: CollectionFileEntity): Promise<Buffer | null> {
+    try {
+      return await this.blobs.getBuffer(file.blobKey, this.storageConfig.maxFileBytes);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.kind !== 'not_found') throw error;
+      const current = await this.dataSource.getRepository(CollectionFileEntity).findOneBy({ id: file.id });
+      if (!current || current.revision !== file.revision) return null;
+      throw new AppError('invalid', 'file_content_missing', `the stored content of ${file.name} is missing; upload the file again`);
+    }
   }
 
   private async recordStart(transform: CollectionTransformEntity, file: CollectionFileEntity): Promise<void> {

@@ -1,5 +1,6 @@
 import { Controller, Logger, UsePipes, ValidationPipe } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { AppError } from 'src/common/app-error';
 import { CollectionTransformJob } from 'src/collections/collection-transform.job';
 import { FileProcessingService } from 'src/collection-transforms/file-processing.service';
 import { JobContext } from 'src/platform/messaging/job-context';
@@ -17,7 +18,8 @@ export class CollectionTransformConsumer {
     try {
       await this.processing.process(job, context.delivery.signal);
     } catch (error) {
-      if (context.isLastDelivery) {
+      const permanent = error instanceof AppError && (error.kind === 'invalid' || error.kind === 'not_found');
+      if (permanent || context.isLastDelivery) {
         await this.processing.recordJobGivenUp(job, error).catch((recordError: unknown) =>
           this.logger.error({ err: recordError, job_id: job.job_id }, 'final failure not recorded'),
         );
