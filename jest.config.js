@@ -8,6 +8,8 @@ const shared = {
 };
 
 module.exports = {
+  // One clear error when the real-world test documents are missing.
+  globalSetup: '<rootDir>/test/support/check-corpus.ts',
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
+import { Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   }
 
   const running = await startApp(config);
-  const logger = running.app.get(Logger);
+  // A named logger keeps the text in `message`; the root pino logger would read it as the context.
+  const logger = new NestLogger('Main');
   logger.log({ roles: config.roles, url: running.url }, 'semantic explorer started');
 
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from 'src/config/app-config';
 import { startApp } from 'src/main';
@@ -15,7 +15,13 @@ const DEFAULT_QUERIES = [
   'How are documents split into chunks?',
 ];
 const MAX_FILES = 500;
-const TIMEOUT_MS = 15 * 60 * 1000;
+// With no stage change for this long, something outside this process is wrong (see the hint printed).
+const STALL_TIMEOUT_MS = 3 * 60 * 1000;
+const USAGE = `Usage: npm run demo -- [folder] [--query "text" ...]
+
+Indexes every file of the folder (default: the bundled samples/) and prints the best chunks
+for each query. Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/semantic_explorer),
+NATS_URL, NATS_STREAM_PREFIX (default demo), DATA_DIR.`;
 
 interface Arguments {
   folder: string;
@@ -26,11 +32,17 @@ function parseArguments(argv: string[]): Arguments {
   const queries: string[] = [];
   let folder: string | undefined;
   for (let index = 0; index < argv.length; index += 1) {
+    if (argv[index] === '--help' || argv[index] === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
     if (argv[index] === '--query') {
       const query = argv[index + 1];
       if (!query) throw new Error('--query needs a text, e.g. --query "termination notice period"');
       queries.push(query);
       index += 1;
+    } else if (argv[index].startsWith('-')) {
+      throw new Error(`unknown option ${argv[index]}\n\n${USAGE}`);
     } else {
       folder = argv[index];
     }
@@ -68,6 +80,9 @@ async function call<T = any>(baseUrl: string, method: string, route: string, bod
 
 async function main(): Promise<void> {
   const args = parseArguments(process.argv.slice(2));
+  if (!existsSync(args.folder) || !statSync(args.folder).isDirectory()) {
+    throw new Error(`folder not found: ${args.folder}\n\n${USAGE}`);
+  }
   const files = listFiles(args.folder);
   if (files.length === 0) throw new Error(`no files found in ${args.folder}`);
 
@@ -107,6 +122,7 @@ async function main(): Promise<void> {
 
     const started = Date.now();
     let lastLine = '';
+    let lastChange = Date.now();
     for (;;) {
       const page = await call(baseUrl, 'GET', `/api/collections/${collection.id}/files?limit=1000`);
       const counts: Record<string, number> = {};
@@ -117,6 +133,7 @@ async function main(): Promise<void> {
       if (line !== lastLine) {
         console.log(`  [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);
         lastLine = line;
+        lastChange = Date.now();
       }
       const settled = page.items.every((file: { stage: string }) => file.stage === 'embedded' || file.stage === 'failed');
       if (page.items.length > 0 && settled) {
@@ -125,7 +142,12 @@ async function main(): Promise<void> {
         }
         break;
       }
-      if (Date.now() - started > TIMEOUT_MS) throw new Error('indexing did not finish within 15 minutes');
+      if (Date.now() - lastChange > STALL_TIMEOUT_MS) {
+        throw new Error(
+          `no file changed stage for ${STALL_TIMEOUT_MS / 60000} minutes. Another installation using the same ` +
+            `NATS server and NATS_STREAM_PREFIX ("${config.nats.streamPrefix}") may be taking the jobs: set a different NATS_STREAM_PREFIX.`,
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
 

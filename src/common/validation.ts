@@ -47,14 +47,14 @@ export class PageQuery {
   @IsInt()
   @Min(1)
   @Max(1000)
-  limit = 20;
+  limit: number = 20;
 
   @ApiPropertyOptional({ default: 0, minimum: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  offset = 0;
+  offset: number = 0;
 }
 
 export interface Page<T> {

@@ -12,7 +12,7 @@ import { runMigrations } from 'src/platform/database/run-migrations';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-export const CORPUS_DIR = path.resolve(__dirname, '../../../shared/corpus');
+export { CORPUS_DIR } from 'src/testing/corpus';
 
 /**
  * An isolated environment for one test file: its own database, stream prefix and data

@@ -58,7 +58,7 @@ export class CreateCollectionTransformDto {
   @ApiPropertyOptional({ default: true })
   @IsOptional()
   @IsBoolean()
-  is_enabled = true;
+  is_enabled: boolean = true;
 
   @ApiPropertyOptional({ type: CollectionTransformJobConfigDto })
   @IsOptional()

@@ -18,7 +18,7 @@ export class CreateCollectionDto {
   @ApiPropertyOptional({ default: false })
   @IsOptional()
   @IsBoolean()
-  is_public = false;
+  is_public: boolean = false;
 }
 
 export class UpdateCollectionDto extends PartialType(CreateCollectionDto) {}

@@ -21,7 +21,7 @@ export class CreateDatasetTransformDto {
   @ApiPropertyOptional({ default: true })
   @IsOptional()
   @IsBoolean()
-  is_enabled = true;
+  is_enabled: boolean = true;
 }
 
 export class UpdateDatasetTransformDto extends PartialType(

@@ -18,7 +18,7 @@ export class CreateDatasetDto {
   @ApiPropertyOptional({ default: false })
   @IsOptional()
   @IsBoolean()
-  is_public = false;
+  is_public: boolean = false;
 }
 
 export class UpdateDatasetDto extends PartialType(CreateDatasetDto) {}

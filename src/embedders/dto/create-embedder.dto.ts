@@ -19,20 +19,20 @@ export class CreateEmbedderDto {
   @IsInt()
   @Min(8)
   @Max(8192)
-  dimensions = 384;
+  dimensions: number = 384;
 
   @ApiPropertyOptional({ default: 64, minimum: 1, maximum: 2048, description: 'Chunks embedded per job' })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(2048)
-  batch_size = 64;
+  batch_size: number = 64;
 
   @ApiPropertyOptional({ default: 8191, minimum: 1 })
   @IsOptional()
   @IsInt()
   @Min(1)
-  max_input_tokens = 8191;
+  max_input_tokens: number = 8191;
 
   @ApiPropertyOptional({ type: Object, default: {} })
   @IsOptional()
@@ -42,5 +42,5 @@ export class CreateEmbedderDto {
   @ApiPropertyOptional({ default: false })
   @IsOptional()
   @IsBoolean()
-  is_public = false;
+  is_public: boolean = false;
 }

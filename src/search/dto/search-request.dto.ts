@@ -39,14 +39,14 @@ export class SearchRequestDto {
   @IsInt()
   @Min(1)
   @Max(100)
-  limit = 10;
+  limit: number = 10;
 
   @ApiPropertyOptional({ default: 0, description: 'Minimum cosine similarity of a returned chunk' })
   @IsOptional()
   @IsNumber()
   @Min(-1)
   @Max(1)
-  score_threshold = 0;
+  score_threshold: number = 0;
 
   @ApiPropertyOptional({
     type: Object,

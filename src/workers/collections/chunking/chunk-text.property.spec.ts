@@ -1,9 +1,9 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { ChunkingConfig, ChunkingStrategy, chunkText, TextChunk } from 'src/workers/collections/chunking/chunk-text';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
 
 /** mulberry32: a small seeded generator, so every run checks the same cases. */
 function createRandom(seed: number): () => number {
@@ -99,7 +99,7 @@ describe('chunkText properties', () => {
 
   it('hold for corpus texts', () => {
     const texts = ['md-pdfplumber-readme-tables-code.md', 'txt-latin1-multilanguage-phrases.txt', 'html-cp1252-no-charset-declared.html'].map(
-      (name) => readFileSync(path.join(CORPUS, name), 'latin1'),
+      (name) => readFileSync(path.join(CORPUS_DIR, name), 'latin1'),
     );
     const random = createRandom(7);
     for (const text of texts) {

@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -9,9 +10,8 @@ import {
   SUPPORTED_CONTENT_TYPES,
 } from 'src/workers/collections/extraction/content-type';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
 const SNIFF_BYTES = 8192;
-const headOf = (name: string): Buffer => readFileSync(path.join(CORPUS, name)).subarray(0, SNIFF_BYTES);
+const headOf = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name)).subarray(0, SNIFF_BYTES);
 
 describe('detectContentType', () => {
   it.each([

@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -5,8 +6,7 @@ import { InvalidInputError } from 'src/common/app-error';
 import { DOCX } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
-const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS, name));
+const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
 
 async function extractionErrorCode(name: string): Promise<string> {
   const error = await extractDocument(readCorpus(name), name, DOCX).catch((caught: unknown) => caught);

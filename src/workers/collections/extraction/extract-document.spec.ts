@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -5,8 +6,7 @@ import { InvalidInputError } from 'src/common/app-error';
 import { detectContentType, DOCX, isSupportedContentType, PLAIN_TEXT } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
-const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS, name));
+const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
 
 // Corpus files that must fail, with the error code.
 const EXPECTED_FAILURES: Record<string, string> = {
@@ -28,7 +28,7 @@ async function errorOf(work: Promise<unknown>): Promise<InvalidInputError> {
 }
 
 describe('extractDocument', () => {
-  const supportedFiles = readdirSync(CORPUS)
+  const supportedFiles = readdirSync(CORPUS_DIR)
     .filter((name) => name !== 'MANIFEST.md')
     .map((name) => ({ name, contentType: detectContentType(readCorpus(name).subarray(0, 8192), name) }))
     .filter(({ contentType }) => isSupportedContentType(contentType));

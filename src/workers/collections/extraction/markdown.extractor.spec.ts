@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -5,8 +6,7 @@ import { MARKDOWN } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 import { ExtractedDocument } from 'src/workers/collections/extraction/extraction.types';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
-const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS, name));
+const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
 const extractMarkdownString = (markdown: string): Promise<ExtractedDocument> =>
   extractDocument(Buffer.from(markdown, 'utf8'), 'notes.md', MARKDOWN);
 const headingPaths = (document: ExtractedDocument): unknown[] =>

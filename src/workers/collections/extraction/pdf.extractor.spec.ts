@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
@@ -6,8 +7,7 @@ import { PDF } from 'src/workers/collections/extraction/content-type';
 import { extractDocument, InternalExtractOptions } from 'src/workers/collections/extraction/extract-document';
 import { ExtractedDocument } from 'src/workers/collections/extraction/extraction.types';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
-const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS, name));
+const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
 const flatten = (text: string): string => text.replace(/\s+/g, ' ');
 
 const WITHOUT_POPPLER: InternalExtractOptions = { pdf: { pdftotextPath: '/nonexistent/pdftotext' } };

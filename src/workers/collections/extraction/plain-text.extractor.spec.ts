@@ -1,11 +1,11 @@
+import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { CSV, PLAIN_TEXT } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 
-const CORPUS = path.resolve(__dirname, '../../../../../shared/corpus');
-const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS, name));
+const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
 
 describe('plain text extraction', () => {
   it('decodes Latin-1 text', async () => {
