@@ -17,6 +17,33 @@ export interface ExtractedDocument {
   segments: TextSegment[];
   /** Document-level metadata such as `page_count`, `author` or `encoding`. */
   metadata: Record<string, unknown>;
+  /**
+   * Documents inside this one (archive entries, email attachments), each extracted on its own
+   * and listed flat: a nested container's entries appear here with their full path. `text`
+   * may be empty when the container has no text of its own.
+   */
+  children?: ExtractedChild[];
+}
+
+/** One document inside a container, with its own outcome. */
+export interface ExtractedChild {
+  /** Path inside the container, such as `reports/q3.pdf`; nested containers join paths with `/`. */
+  path: string;
+  /** The extracted document, when extraction succeeded. */
+  document?: ExtractedDocument;
+  /** Why this child failed; the other children are unaffected. */
+  error?: { code: string; message: string };
+}
+
+/** Bounds on what a container may unpack, so a hostile archive fails fast. */
+export interface ContainerLimits {
+  /** Sum of the uncompressed sizes of all entries, in bytes. */
+  maxTotalBytes: number;
+  maxEntries: number;
+  /** Containers inside containers; the uploaded file is depth 0. */
+  maxDepth: number;
+  /** Largest accepted uncompressed-to-compressed size ratio of one entry. */
+  maxCompressionRatio: number;
 }
 
 export interface ExtractOptions {
@@ -24,6 +51,8 @@ export interface ExtractOptions {
   timeoutMs?: number;
   /** Maximum length of `text` in UTF-16 code units. Default 20000000. */
   maxTextChars?: number;
+  /** Archive and attachment bounds; defaults apply to the fields left out. */
+  containerLimits?: Partial<ContainerLimits>;
 }
 
 /** Text of one page or section before normalisation, with the metadata its segment will carry. */
@@ -37,6 +66,8 @@ export interface ExtractorResult {
   parts: ExtractedPart[];
   title?: string;
   metadata: Record<string, unknown>;
+  /** Documents inside a container format, flat, as in `ExtractedDocument.children`. */
+  children?: ExtractedChild[];
   /**
    * True to keep leading indentation and runs of spaces inside lines, because they carry
    * structure in formats such as Markdown (nested lists, indented code).
