@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
+// Limitation: a file has one stage even when several collection transforms process it, so the
+// stage shows the latest transform's event; each transform's own outcome is in its ledger.
 /** Where a file is in the pipeline; `failed` carries the reason in `stageReason`. */
 export enum FileStage {
   Stored = 'stored',

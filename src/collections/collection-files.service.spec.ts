@@ -42,14 +42,20 @@ describe(sanitiseFileName.name, () => {
     ['../../etc/passwd', 'passwd'],
     ['C:\\Users\\me\\notes.txt', 'notes.txt'],
     ['bad\u0000name\u0007.md', 'badname.md'],
-    ['..', 'file-3'],
-    ['', 'file-3'],
-    [undefined, 'file-3'],
+    ['a\u202etxt.exe', 'atxt.exe'],
   ])('maps %j to %j', (raw, expected) => {
-    expect(sanitiseFileName(raw, 3)).toBe(expected);
+    expect(sanitiseFileName(raw)).toBe(expected);
   });
 
-  it('caps names at 255 characters', () => {
-    expect(sanitiseFileName(`${'a'.repeat(400)}.txt`, 1)).toHaveLength(255);
+  it.each(['..', '.', '', undefined])('gives %j a unique name', (raw) => {
+    const first = sanitiseFileName(raw);
+    expect(first).toMatch(/^unnamed-[0-9a-f]{8}$/);
+    expect(sanitiseFileName(raw)).not.toBe(first);
+  });
+
+  it('caps names at 255 characters keeping the extension', () => {
+    const name = sanitiseFileName(`${'a'.repeat(400)}.md`);
+    expect(name).toHaveLength(255);
+    expect(name.endsWith('.md')).toBe(true);
   });
 });

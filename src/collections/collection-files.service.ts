@@ -16,7 +16,8 @@ import { EffectiveStage, FailedUpload, UploadedFileResult, UploadResponse } from
 import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
 import { DatasetsService } from 'src/datasets/datasets.service';
 import { EmbeddedDatasetsService } from 'src/embedded-datasets/embedded-datasets.service';
-import { BlobStore } from 'src/platform/storage/blob-store';
+import { retryOnConflict } from 'src/platform/database/retry-on-conflict';
+import { BlobStore, StoredBlob } from 'src/platform/storage/blob-store';
 import { detectContentType, isSupportedContentType } from 'src/workers/collections/extraction/content-type';
 
 const SNIFF_BYTES = 8192;
@@ -56,6 +57,7 @@ export class CollectionFilesService {
 
     const response: UploadResponse = { completed: [], failed: [] };
     const changed: CollectionFileEntity[] = [];
+    let parseError: Error | undefined;
     await new Promise<void>((resolve, reject) => {
       let parser: busboy.Busboy;
       try {
@@ -73,7 +75,10 @@ export class CollectionFilesService {
       let index = 0;
       parser.on('file', (field, stream, info) => {
         index += 1;
-        const name = sanitiseFileName(info.filename, index);
+        // A body that ends inside a part makes busboy emit 'error' on the part's stream; without a
+        // listener that would crash the process. The failure reaches storeOne through the pipe.
+        stream.on('error', () => undefined);
+        const name = sanitiseFileName(info.filename);
         if (field !== 'files') {
           stream.resume();
           response.failed.push({ name, code: CollectionErrorCode.UploadInvalid, error: `unexpected form field "${field}"; use "files"` });
@@ -98,12 +103,21 @@ export class CollectionFilesService {
       parser.on('filesLimit', () =>
         response.failed.push({ name: '*', code: CollectionErrorCode.UploadInvalid, error: `at most ${MAX_FILES_PER_UPLOAD} files per request` }),
       );
-      parser.on('error', (error: Error) =>
-        reject(new InvalidInputError(CollectionErrorCode.UploadInvalid, `invalid multipart body: ${error.message}`)),
-      );
+      // Files stored before a malformed part are kept and processed; the rest of the body is lost.
+      parser.on('error', (error: Error) => {
+        parseError = error;
+        queue.then(resolve, reject);
+      });
       parser.on('close', () => queue.then(resolve, reject));
       request.body.pipe(parser);
     });
+
+    if (parseError) {
+      if (response.completed.length === 0 && response.failed.length === 0) {
+        throw new InvalidInputError(CollectionErrorCode.UploadInvalid, `invalid multipart body: ${parseError.message}`);
+      }
+      response.failed.push({ name: '*', code: CollectionErrorCode.UploadInvalid, error: `invalid multipart body: ${parseError.message}` });
+    }
 
     if (changed.length > 0) {
       await this.collections.touch(collectionId);
@@ -118,9 +132,23 @@ export class CollectionFilesService {
     name: string,
     stream: Readable & { truncated?: boolean },
   ): Promise<{ response: UploadedFileResult; changed?: CollectionFileEntity }> {
+    if (stream.errored) {
+      throw new InvalidInputError(CollectionErrorCode.UploadInvalid, `${name}: the upload ended early (${stream.errored.message})`);
+    }
     const sniffer = new HeadCapture(SNIFF_BYTES);
+    stream.once('error', (error) =>
+      sniffer.destroy(new InvalidInputError(CollectionErrorCode.UploadInvalid, `${name}: the upload ended early (${error.message})`)),
+    );
     const blobKey = `collections/${collectionId}/blobs/${randomUUID()}`;
-    const stored = await this.blobs.put(blobKey, stream.pipe(sniffer), { maxBytes: this.config.maxFileBytes });
+    let stored: StoredBlob;
+    try {
+      stored = await this.blobs.put(blobKey, stream.pipe(sniffer), { maxBytes: this.config.maxFileBytes });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'blob_too_large') {
+        throw new InvalidInputError('file_too_large', `${name} is larger than the limit of ${this.config.maxFileBytes} bytes (MAX_FILE_SIZE_MB)`);
+      }
+      throw error;
+    }
     if (stream.truncated) {
       await this.blobs.delete(blobKey);
       throw new InvalidInputError('file_too_large', `${name} is larger than the limit of ${this.config.maxFileBytes} bytes`);
@@ -229,7 +257,7 @@ export class CollectionFilesService {
   async delete(owner: Owner, collectionId: string, fileId: string): Promise<void> {
     const file = await this.get(owner, collectionId, fileId);
     const datasetIds = await this.transforms.datasetIdsOfCollection(collectionId);
-    await this.files.delete({ id: file.id });
+    await retryOnConflict(() => this.files.delete({ id: file.id }));
     await this.embeddedDatasets.deletePoints(datasetIds, { must: [{ key: 'file_id', match: { value: file.id } }] });
     await this.blobs.delete(file.blobKey);
     await this.collections.touch(collectionId);
@@ -240,7 +268,7 @@ export class CollectionFilesService {
     await this.collections.get(owner, collectionId);
     const datasetIds = await this.transforms.datasetIdsOfCollection(collectionId);
     // Items made from this collection's files go with the files (foreign keys cascade).
-    await this.collections.deleteRow(owner, collectionId);
+    await retryOnConflict(() => this.collections.deleteRow(owner, collectionId));
     await this.embeddedDatasets.deletePoints(datasetIds, { must: [{ key: 'collection_id', match: { value: collectionId } }] });
     await this.blobs.deletePrefix(`collections/${collectionId}/`);
   }
@@ -260,12 +288,22 @@ export function effectiveStage(
   return stored;
 }
 
-/** Keeps the base name only, without control characters, at most 255 characters. */
-export function sanitiseFileName(raw: string | undefined, index: number): string {
+const MAX_FILE_NAME_LENGTH = 255;
+
+/**
+ * Keeps the base name only, without control or bidirectional-override characters (which can
+ * make `a\u202Etxt.exe` display as `aexe.txt`), at most 255 characters with the extension kept.
+ * A name with nothing left gets a unique `unnamed-…` name, so it never replaces another file.
+ */
+export function sanitiseFileName(raw: string | undefined): string {
   const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex -- control characters are what this removes
-  const cleaned = base.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 255);
-  return cleaned.length > 0 && cleaned !== '.' && cleaned !== '..' ? cleaned : `file-${index}`;
+  const cleaned = base.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+  if (cleaned.length === 0 || /^\.+$/.test(cleaned)) return `unnamed-${randomUUID().slice(0, 8)}`;
+  if (cleaned.length <= MAX_FILE_NAME_LENGTH) return cleaned;
+  const dot = cleaned.lastIndexOf('.');
+  const extension = dot > 0 && cleaned.length - dot <= 16 ? cleaned.slice(dot) : '';
+  return cleaned.slice(0, MAX_FILE_NAME_LENGTH - extension.length) + extension;
 }
 
 function toFailedUpload(name: string, error: unknown): FailedUpload {

@@ -14,9 +14,8 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentOwner, Owner } from 'src/common/owner';
-import { Page, PageQuery } from 'src/common/validation';
+import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { CollectionFilesService } from 'src/collections/collection-files.service';
 import { CollectionsService } from 'src/collections/collections.service';
 import {
@@ -33,13 +32,6 @@ import {
 } from 'src/collection-transforms/dto/collection-transform.response';
 import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
 import { SUPPORTED_CONTENT_TYPES } from 'src/workers/collections/extraction/content-type';
-
-class CollectionListQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  search?: string;
-}
 
 @ApiTags('collections')
 @Controller('api')
@@ -58,7 +50,7 @@ export class CollectionsController {
 
   @Get('collections')
   @ApiOperation({ summary: 'List collections' })
-  async list(@CurrentOwner() owner: Owner, @Query() query: CollectionListQuery): Promise<Page<CollectionResponse>> {
+  async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<CollectionResponse>> {
     const page = await this.collections.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toCollectionResponse) };
   }

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { ILike, Repository } from 'typeorm';
 import { NotFoundError } from 'src/common/app-error';
 import { Owner } from 'src/common/owner';
-import { Page } from 'src/common/validation';
+import { Page, rejectNullFields } from 'src/common/validation';
 import { CollectionEntity } from 'src/collections/collection.entity';
 import { CollectionErrorCode } from 'src/collections/collections.errors';
 import { CreateCollectionDto, UpdateCollectionDto } from 'src/collections/dto/create-collection.dto';
@@ -38,6 +38,7 @@ export class CollectionsService {
   }
 
   async update(owner: Owner, id: string, dto: UpdateCollectionDto): Promise<CollectionEntity> {
+    rejectNullFields(dto, ['title', 'tags', 'is_public']);
     const collection = await this.get(owner, id);
     if (dto.title !== undefined) collection.title = dto.title;
     if (dto.details !== undefined) collection.details = dto.details;

@@ -40,6 +40,14 @@ describe(AppExceptionFilter.name, () => {
     expect(captured.body).toMatchObject({ code, request_id: 'req-1' });
   });
 
+  it('keeps the status of body parser errors', () => {
+    const captured: CapturedResponse = {};
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, expose: true, type: 'entity.too.large' });
+    sut.catch(tooLarge, httpHost(captured));
+    expect(captured.statusCode).toBe(413);
+    expect(captured.body).toMatchObject({ code: 'entity_too_large', message: 'request entity too large' });
+  });
+
   it('hides the details of unknown errors', () => {
     const captured: CapturedResponse = {};
     sut.catch(new Error('password=hunter2 in connection string'), httpHost(captured));

@@ -72,11 +72,30 @@ export class AppExceptionFilter implements ExceptionFilter {
         body: { code, message, request_id: requestId, details: Array.isArray(messages) ? messages : undefined },
       };
     }
+    const clientError = asClientError(exception);
+    if (clientError) {
+      return { status: clientError.status, body: { code: clientError.code, message: clientError.message, request_id: requestId } };
+    }
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { code: 'internal_error', message: 'internal error; quote the request id when reporting it', request_id: requestId },
     };
   }
+}
+
+/**
+ * Errors that Express's body parser raises for a bad request (body too large, invalid
+ * encoding, malformed JSON) carry a 4xx `status` and `expose: true`, as the http-errors
+ * package defines them.
+ */
+function asClientError(exception: unknown): { status: number; code: string; message: string } | undefined {
+  const candidate = exception as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown };
+  if (typeof candidate !== 'object' || candidate === null) return undefined;
+  if (typeof candidate.status !== 'number' || candidate.status < 400 || candidate.status >= 500 || candidate.expose !== true) {
+    return undefined;
+  }
+  const code = typeof candidate.type === 'string' ? candidate.type.replace(/\./g, '_') : httpCode(candidate.status);
+  return { status: candidate.status, code, message: String(candidate.message) };
 }
 
 function httpCode(status: number): string {

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
+import { InvalidInputError } from 'src/common/app-error';
 import {
   ArrayMaxSize,
   IsArray,
@@ -49,12 +50,42 @@ export class PageQuery {
   @Max(1000)
   limit: number = 20;
 
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @ApiPropertyOptional({ default: 0, minimum: 0, maximum: 1_000_000_000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(1_000_000_000)
   offset: number = 0;
+}
+
+/** Paging parameters plus a case-insensitive title filter. */
+export class SearchPageQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the title or name' })
+  @IsOptional()
+  @IsSearchText()
+  search?: string;
+}
+
+/** Free text in a query string or body: trimmed, no NUL character (Postgres text cannot hold it). */
+export function IsSearchText(maxLength = 256) {
+  return applyDecorators(
+    Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString(),
+    MaxLength(maxLength),
+    Matches(/^[^\u0000]*$/, { message: '$property must not contain the NUL character' }),
+  );
+}
+
+/**
+ * Rejects an explicit null for fields that cannot be empty. Partial update DTOs mark every field
+ * optional, and class-validator's IsOptional lets null through as well as undefined.
+ */
+export function rejectNullFields(dto: object, fields: string[]): void {
+  const present = fields.filter((field) => (dto as Record<string, unknown>)[field] === null);
+  if (present.length > 0) {
+    throw new InvalidInputError('validation_failed', `${present.join(', ')} must not be null; leave the field out to keep its value`);
+  }
 }
 
 export interface Page<T> {

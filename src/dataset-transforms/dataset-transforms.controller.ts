@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentOwner, Owner } from 'src/common/owner';
-import { Page, PageQuery } from 'src/common/validation';
+import { Page, SearchPageQuery } from 'src/common/validation';
 import { DatasetTransformsService } from 'src/dataset-transforms/dataset-transforms.service';
 import {
   CreateDatasetTransformDto,
@@ -14,13 +13,6 @@ import {
   toDatasetTransformResponse,
 } from 'src/dataset-transforms/dto/dataset-transform.response';
 import { toEmbeddedDatasetResponse } from 'src/embedded-datasets/dto/embedded-dataset.response';
-
-class TransformListQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  search?: string;
-}
 
 @ApiTags('dataset-transforms')
 @Controller('api/dataset-transforms')
@@ -36,7 +28,7 @@ export class DatasetTransformsController {
 
   @Get()
   @ApiOperation({ summary: 'List dataset transforms' })
-  async list(@CurrentOwner() owner: Owner, @Query() query: TransformListQuery): Promise<Page<DatasetTransformResponse>> {
+  async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<DatasetTransformResponse>> {
     const page = await this.transforms.list(owner, query.limit, query.offset, query.search);
     const items: DatasetTransformResponse[] = [];
     for (const transform of page.items) {

@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, ILike, Repository } from 'typeorm';
 import { NotFoundError } from 'src/common/app-error';
 import { Owner } from 'src/common/owner';
-import { Page } from 'src/common/validation';
+import { Page, rejectNullFields } from 'src/common/validation';
+import { retryOnConflict } from 'src/platform/database/retry-on-conflict';
 import { DatasetsService } from 'src/datasets/datasets.service';
 import { DatasetTransformEntity } from 'src/dataset-transforms/dataset-transform.entity';
 import { DatasetTransformErrorCode } from 'src/dataset-transforms/dataset-transforms.errors';
@@ -80,6 +81,7 @@ export class DatasetTransformsService {
    * embedded dataset and vectors.
    */
   async update(owner: Owner, id: string, dto: UpdateDatasetTransformDto): Promise<DatasetTransformEntity> {
+    rejectNullFields(dto, ['title', 'is_enabled', 'embedder_ids']);
     const transform = await this.get(owner, id);
     const existing = await this.embeddedDatasets.listForTransform(id);
     const wantedIds = dto.embedder_ids ?? transform.embedderIds;
@@ -109,7 +111,7 @@ export class DatasetTransformsService {
   async delete(owner: Owner, id: string): Promise<void> {
     await this.get(owner, id);
     const embedded = await this.embeddedDatasets.listForTransform(id);
-    await this.transforms.delete({ id, ownerId: owner.id });
+    await retryOnConflict(() => this.transforms.delete({ id, ownerId: owner.id }));
     await this.embeddedDatasets.dropVectorCollections(embedded);
   }
 

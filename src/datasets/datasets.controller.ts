@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentOwner, Owner } from 'src/common/owner';
-import { Page, PageQuery } from 'src/common/validation';
+import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { DatasetsService } from 'src/datasets/datasets.service';
 import { CreateDatasetDto, UpdateDatasetDto } from 'src/datasets/dto/create-dataset.dto';
 import {
@@ -13,13 +12,6 @@ import {
   toDatasetItemResponse,
   toDatasetResponse,
 } from 'src/datasets/dto/dataset.response';
-
-class DatasetListQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  search?: string;
-}
 
 @ApiTags('datasets')
 @Controller('api/datasets')
@@ -34,7 +26,7 @@ export class DatasetsController {
 
   @Get()
   @ApiOperation({ summary: 'List datasets with item and chunk counts' })
-  async list(@CurrentOwner() owner: Owner, @Query() query: DatasetListQuery): Promise<Page<DatasetResponse>> {
+  async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<DatasetResponse>> {
     const page = await this.datasets.list(owner, query.limit, query.offset, query.search);
     const counts = await this.datasets.counts(page.items.map((dataset) => dataset.id));
     return { ...page, items: page.items.map((dataset) => toDatasetResponse(dataset, counts.get(dataset.id)!)) };

@@ -50,6 +50,7 @@ export class EmbeddedDatasetsService {
   }
 
   async getMany(owner: Owner, ids: string[]): Promise<EmbeddedDatasetEntity[]> {
+    ids = ids.map((id) => id.toLowerCase());
     const found = await this.embeddedDatasets.findBy({ id: In(ids), ownerId: owner.id });
     const missing = ids.filter((id) => !found.some((row) => row.id === id));
     if (missing.length > 0) {

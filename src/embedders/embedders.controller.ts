@@ -1,19 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentOwner, Owner } from 'src/common/owner';
-import { Page, PageQuery } from 'src/common/validation';
+import { Page, SearchPageQuery } from 'src/common/validation';
 import { CreateEmbedderDto } from 'src/embedders/dto/create-embedder.dto';
 import { EmbedderResponse, toEmbedderResponse } from 'src/embedders/dto/embedder.response';
 import { UpdateEmbedderDto } from 'src/embedders/dto/update-embedder.dto';
 import { EmbeddersService } from 'src/embedders/embedders.service';
-
-class EmbedderListQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  search?: string;
-}
 
 @ApiTags('embedders')
 @Controller('api/embedders')
@@ -28,7 +20,7 @@ export class EmbeddersController {
 
   @Get()
   @ApiOperation({ summary: 'List embedders' })
-  async list(@CurrentOwner() owner: Owner, @Query() query: EmbedderListQuery): Promise<Page<EmbedderResponse>> {
+  async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<EmbedderResponse>> {
     const page = await this.embedders.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toEmbedderResponse) };
   }

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { ILike, Repository } from 'typeorm';
 import { ConflictError, NotFoundError } from 'src/common/app-error';
 import { Owner } from 'src/common/owner';
-import { Page } from 'src/common/validation';
+import { Page, rejectNullFields } from 'src/common/validation';
 import { CreateEmbedderDto } from 'src/embedders/dto/create-embedder.dto';
 import { UpdateEmbedderDto } from 'src/embedders/dto/update-embedder.dto';
 import { Embedder } from 'src/embedders/embedder';
@@ -45,6 +45,7 @@ export class EmbeddersService {
   /** Loads several embedders of one owner; every id must exist. */
   async getMany(ownerId: string, ids: string[]): Promise<EmbedderEntity[]> {
     if (ids.length === 0) return [];
+    ids = ids.map((id) => id.toLowerCase());
     const found = await this.embedders.findBy(ids.map((id) => ({ id, ownerId })));
     const missing = ids.filter((id) => !found.some((embedder) => embedder.id === id));
     if (missing.length > 0) throw new NotFoundError(EmbedderErrorCode.NotFound, `embedder ${missing.join(', ')} not found`);
@@ -52,6 +53,7 @@ export class EmbeddersService {
   }
 
   async update(owner: Owner, id: string, dto: UpdateEmbedderDto): Promise<EmbedderEntity> {
+    rejectNullFields(dto, ['name', 'batch_size', 'max_input_tokens', 'config', 'is_public']);
     const embedder = await this.get(owner, id);
     if (dto.name !== undefined) embedder.name = dto.name;
     if (dto.batch_size !== undefined) embedder.batchSize = dto.batch_size;

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InvalidInputError } from 'src/common/app-error';
+import { hasUnsafeText } from 'src/common/postgres-json';
 import { Owner } from 'src/common/owner';
 import { EmbeddedDatasetEntity } from 'src/embedded-datasets/embedded-dataset.entity';
 import { EmbeddedDatasetsService } from 'src/embedded-datasets/embedded-datasets.service';
@@ -93,6 +94,12 @@ function toConditions(filters: Record<string, unknown> | undefined): FieldCondit
     }
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new InvalidInputError('invalid_filter', `filter "${key}" must be a string or a number`);
+    }
+    if (typeof value === 'string' && hasUnsafeText(value)) {
+      throw new InvalidInputError('invalid_filter', `filter "${key}" contains a NUL character or an unpaired surrogate`);
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new InvalidInputError('invalid_filter', `filter "${key}" must be a finite number`);
     }
     return { key, match: { value } };
   });

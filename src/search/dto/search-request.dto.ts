@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsSearchText } from 'src/common/validation';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -21,9 +22,8 @@ export const FILTERABLE_FIELDS = ['item_id', 'item_title', 'file_id', 'collectio
 
 export class SearchRequestDto {
   @ApiProperty({ example: 'How are invoices approved?' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(4096)
+  @IsSearchText(4096)
+  @IsNotEmpty({ message: 'query must contain text other than spaces' })
   query: string;
 
   @ApiProperty({ type: [String], description: 'Embedded datasets searched side by side' })
