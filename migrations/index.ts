@@ -1,5 +1,6 @@
 import { InitialSchema1764800000000 } from './1764800000000-initial-schema';
 import { VectorStore1764800000001 } from './1764800000001-vector-store';
+import { ContainerEntries1764800000002 } from './1764800000002-container-entries';
 
 /** Every migration in the order it runs. A new migration is added here as well. */
-export const MIGRATIONS = [InitialSchema1764800000000, VectorStore1764800000001];
+export const MIGRATIONS = [InitialSchema1764800000000, VectorStore1764800000001, ContainerEntries1764800000002];

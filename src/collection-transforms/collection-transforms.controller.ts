@@ -1,8 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CurrentOwner, Owner } from 'src/common/owner';
-import { Page, PageQuery } from 'src/common/validation';
+import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
 import {
   CollectionTransformResponse,
@@ -15,13 +14,6 @@ import {
   CreateCollectionTransformDto,
   UpdateCollectionTransformDto,
 } from 'src/collection-transforms/dto/create-collection-transform.dto';
-
-class TransformListQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
-  search?: string;
-}
 
 @ApiTags('collection-transforms')
 @Controller('api/collection-transforms')
@@ -36,7 +28,7 @@ export class CollectionTransformsController {
 
   @Get()
   @ApiOperation({ summary: 'List collection transforms' })
-  async list(@CurrentOwner() owner: Owner, @Query() query: TransformListQuery): Promise<Page<CollectionTransformResponse>> {
+  async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<CollectionTransformResponse>> {
     const page = await this.transforms.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toCollectionTransformResponse) };
   }
@@ -71,6 +63,15 @@ export class CollectionTransformsController {
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<{ collection_transform_id: string; jobs_published: number }> {
     return { collection_transform_id: id, jobs_published: await this.transforms.trigger(owner, id) };
+  }
+
+  @Post(':id/retry-failed')
+  @ApiOperation({ summary: 'Process again every file whose latest outcome is a failure' })
+  async retryFailed(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<{ collection_transform_id: string; retried_count: number }> {
+    return { collection_transform_id: id, retried_count: await this.transforms.retryFailed(owner, id) };
   }
 
   @Get(':id/stats')

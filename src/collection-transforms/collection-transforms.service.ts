@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, ILike, Repository } from 'typeorm';
 import { NotFoundError } from 'src/common/app-error';
 import { Owner } from 'src/common/owner';
-import { Page } from 'src/common/validation';
+import { Page, rejectNullFields } from 'src/common/validation';
 import { CollectionTransformJob } from 'src/collections/collection-transform.job';
 import { CollectionErrorCode } from 'src/collections/collections.errors';
 import { CollectionsService } from 'src/collections/collections.service';
@@ -17,7 +17,8 @@ import { CollectionTransformStats } from 'src/collection-transforms/dto/collecti
 import { TransformProcessedFileEntity } from 'src/collection-transforms/transform-processed-file.entity';
 import { DatasetsService } from 'src/datasets/datasets.service';
 import { EmbeddedDatasetsService } from 'src/embedded-datasets/embedded-datasets.service';
-import { escapeLike } from 'src/embedders/embedders.service';
+import { EmbeddersService, escapeLike } from 'src/embedders/embedders.service';
+import { retryOnConflict } from 'src/platform/database/retry-on-conflict';
 import { JetStreamService } from 'src/platform/messaging/jetstream.service';
 import { JobSubject } from 'src/platform/messaging/streams';
 import { ChunkingConfig, DEFAULT_CHUNKING_CONFIG, validateChunkingConfig } from 'src/workers/collections/chunking/chunk-text';
@@ -38,6 +39,7 @@ export class CollectionTransformsService {
     private readonly collections: CollectionsService,
     private readonly datasets: DatasetsService,
     private readonly embeddedDatasets: EmbeddedDatasetsService,
+    private readonly embedders: EmbeddersService,
     private readonly jetStream: JetStreamService,
   ) {}
 
@@ -53,6 +55,7 @@ export class CollectionTransformsService {
     await this.collections.get(owner, dto.collection_id);
     await this.datasets.get(owner, dto.dataset_id);
     const jobConfig = normaliseJobConfig(dto.job_config ?? {});
+    await this.checkSemanticEmbedder(owner, jobConfig);
     const transform = await this.transforms.save(
       this.transforms.create({
         ownerId: owner.id,
@@ -84,11 +87,15 @@ export class CollectionTransformsService {
   }
 
   async update(owner: Owner, id: string, dto: UpdateCollectionTransformDto): Promise<CollectionTransformEntity> {
+    rejectNullFields(dto, ['title', 'is_enabled', 'job_config']);
     const transform = await this.get(owner, id);
     const wasEnabled = transform.isEnabled;
     if (dto.title !== undefined) transform.title = dto.title;
     if (dto.is_enabled !== undefined) transform.isEnabled = dto.is_enabled;
-    if (dto.job_config !== undefined) transform.jobConfig = normaliseJobConfig(dto.job_config);
+    if (dto.job_config !== undefined) {
+      transform.jobConfig = normaliseJobConfig(dto.job_config);
+      await this.checkSemanticEmbedder(owner, transform.jobConfig);
+    }
     await this.transforms.save(transform);
     if (transform.isEnabled && !wasEnabled) await this.dispatchUnprocessed(transform);
     return transform;
@@ -97,7 +104,8 @@ export class CollectionTransformsService {
   /** Deletes the transform, the items it made and their vectors. */
   async delete(owner: Owner, id: string): Promise<void> {
     const transform = await this.get(owner, id);
-    await this.transforms.delete({ id, ownerId: owner.id });
+    await retryOnConflict(() => this.transforms.delete({ id, ownerId: owner.id }));
+    await this.recomputeFileStages(transform.collectionId);
     await this.embeddedDatasets.deletePoints([transform.datasetId], {
       must: [{ key: 'collection_transform_id', match: { value: id } }],
     });
@@ -105,6 +113,30 @@ export class CollectionTransformsService {
 
   async trigger(owner: Owner, id: string): Promise<number> {
     return this.dispatchUnprocessed(await this.get(owner, id));
+  }
+
+  /**
+   * Processes again every file whose latest outcome is a failure. Returns how many jobs were
+   * published; their message ids are new, so NATS does not drop them as repeats.
+   */
+  async retryFailed(owner: Owner, id: string): Promise<number> {
+    const transform = await this.get(owner, id);
+    const failed = await this.dataSource.query(
+      `SELECT f.id, f.revision FROM transform_processed_files p
+         JOIN collection_files f ON f.id = p.file_id AND f.revision = p.file_revision
+        WHERE p.collection_transform_id = $1 AND p.status = 'failed'`,
+      [id],
+    );
+    const retryId = randomUUID();
+    let published = 0;
+    for (const file of failed as FileToDispatch[]) {
+      await this.dataSource.query(
+        `UPDATE collection_files SET stage = 'stored', stage_reason = NULL, stage_changed_at = now() WHERE id = $1`,
+        [file.id],
+      );
+      if (await this.publishJob(transform, file, `retry-${retryId}`)) published += 1;
+    }
+    return published;
   }
 
   async listForCollection(owner: Owner, collectionId: string): Promise<CollectionTransformEntity[]> {
@@ -196,7 +228,37 @@ export class CollectionTransformsService {
     return { items, total_count: total, limit, offset };
   }
 
-  private async publishJob(transform: CollectionTransformEntity, file: FileToDispatch): Promise<boolean> {
+  /**
+   * Derives each file's stored stage from the outcomes of the transforms that remain, so a
+   * file is not left `extracting` by a transform that was deleted mid-job.
+   */
+  private async recomputeFileStages(collectionId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE collection_files f
+          SET stage = s.stage, stage_reason = s.reason, stage_changed_at = now()
+         FROM (
+           SELECT f2.id,
+                  CASE WHEN bool_or(p.status = 'failed') THEN 'failed'
+                       WHEN bool_or(p.status = 'processing') THEN 'extracting'
+                       WHEN bool_or(p.status = 'completed') THEN 'chunked'
+                       ELSE 'stored' END AS stage,
+                  max(p.error_code || ': ' || p.error_message) FILTER (WHERE p.status = 'failed') AS reason
+             FROM collection_files f2
+             LEFT JOIN transform_processed_files p ON p.file_id = f2.id AND p.file_revision = f2.revision
+            WHERE f2.collection_id = $1
+            GROUP BY f2.id
+         ) s
+        WHERE f.id = s.id AND (f.stage IS DISTINCT FROM s.stage)`,
+      [collectionId],
+    );
+  }
+
+  private async checkSemanticEmbedder(owner: Owner, jobConfig: Record<string, unknown>): Promise<void> {
+    const chunking = jobConfig.chunking as { strategy?: string; options?: { embedder_id?: string } } | undefined;
+    if (chunking?.strategy === 'semantic') await this.embedders.get(owner, String(chunking.options?.embedder_id));
+  }
+
+  private async publishJob(transform: CollectionTransformEntity, file: FileToDispatch, attempt = 'first'): Promise<boolean> {
     const job: CollectionTransformJob = {
       job_id: randomUUID(),
       owner_id: transform.ownerId,
@@ -205,7 +267,8 @@ export class CollectionTransformsService {
       file_revision: file.revision,
     };
     try {
-      await this.jetStream.publishJob(JobSubject.CollectionTransform, job, `ct-${transform.id}-${file.id}-${file.revision}`);
+      const messageId = `ct-${transform.id}-${file.id}-${file.revision}${attempt === 'first' ? '' : `-${attempt}`}`;
+      await this.jetStream.publishJob(JobSubject.CollectionTransform, job, messageId);
       return true;
     } catch (error) {
       // The file stays without an outcome, so the periodic reconciliation publishes it again.

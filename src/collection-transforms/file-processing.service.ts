@@ -1,22 +1,26 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from 'src/common/app-error';
+import { toPostgresJson, toPostgresText } from 'src/common/postgres-json';
 import { PipelineConfig, StorageConfig } from 'src/config/app-config';
 import { CollectionFileEntity, FileStage } from 'src/collections/collection-file.entity';
 import { CollectionTransformJob } from 'src/collections/collection-transform.job';
 import { CollectionTransformEntity } from 'src/collection-transforms/collection-transform.entity';
 import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
 import {
+  EntryOutcome,
   ProcessedFileStatus,
   TransformProcessedFileEntity,
 } from 'src/collection-transforms/transform-processed-file.entity';
-import { DatasetsService } from 'src/datasets/datasets.service';
+import { DatasetsService, NewItem } from 'src/datasets/datasets.service';
+import { EmbedderEntity } from 'src/embedders/embedder.entity';
+import { EmbeddersService } from 'src/embedders/embedders.service';
 import { EmbeddingScheduler } from 'src/dataset-transforms/embedding-scheduler.service';
 import { JetStreamService } from 'src/platform/messaging/jetstream.service';
 import { collectionTransformMetrics } from 'src/platform/observability/metrics';
 import { BlobStore } from 'src/platform/storage/blob-store';
-import { chunkText } from 'src/workers/collections/chunking/chunk-text';
-import { extractDocument } from 'src/workers/collections/extraction/extract-document';
+import { ChunkingConfig, chunkDocument } from 'src/workers/collections/chunking/chunk-text';
+import { ExtractedDocument, extractDocument } from 'src/workers/collections/extraction/extract-document';
 
 export type FileOutcome = 'completed' | 'failed' | 'skipped';
 
@@ -34,6 +38,7 @@ export class FileProcessingService {
     private readonly blobs: BlobStore,
     private readonly datasets: DatasetsService,
     private readonly scheduler: EmbeddingScheduler,
+    private readonly embedders: EmbeddersService,
     private readonly jetStream: JetStreamService,
     private readonly storageConfig: StorageConfig,
     private readonly pipelineConfig: PipelineConfig,
@@ -63,9 +68,8 @@ export class FileProcessingService {
     const started = Date.now();
     await this.recordStart(transform, file);
 
-    let chunks: ReturnType<typeof chunkText>;
-    let title: string;
-    let itemMetadata: Record<string, unknown>;
+    let items: NewItem[];
+    let entryOutcomes: EntryOutcome[];
     try {
       const data = await this.readFile(file);
       if (!data) {
@@ -75,23 +79,11 @@ export class FileProcessingService {
       signal?.throwIfAborted();
       const document = await extractDocument(data, file.name, file.contentType, {
         timeoutMs: this.pipelineConfig.extractionTimeoutSecs * 1000,
+        containerLimits: this.pipelineConfig.containerLimits,
       });
       signal?.throwIfAborted();
-      const chunking = CollectionTransformsService.chunkingConfigOf(transform.jobConfig);
-      chunks = chunkText(document.text, chunking, document.segments);
-      if (chunks.length === 0) {
-        throw new AppError('invalid', 'no_chunks', `no text chunks could be made from ${file.name}`);
-      }
-      title = file.name;
-      itemMetadata = {
-        ...document.metadata,
-        document_title: document.title ?? null,
-        content_type: document.contentType,
-        source_file: file.name,
-        file_id: file.id,
-        collection_id: file.collectionId,
-        char_count: document.text.length,
-      };
+      ({ items, entryOutcomes } = await this.buildItems(transform, file, document));
+      signal?.throwIfAborted();
     } catch (error) {
       if (error instanceof AppError && error.kind === 'invalid') {
         await this.recordFailure(transform, file, error.code, error.message, Date.now() - started);
@@ -100,6 +92,7 @@ export class FileProcessingService {
       throw error;
     }
 
+    const chunkCount = items.reduce((sum, item) => sum + item.chunks.length, 0);
     const committed = await this.dataSource.transaction(async (manager) => {
       // Holding the file row keeps a concurrent upload from switching revisions mid-write.
       const current = await manager
@@ -110,29 +103,23 @@ export class FileProcessingService {
         .getOne();
       if (!current || current.revision !== file.revision) return null;
 
-      const replaced = await this.datasets.replaceFileItem(manager, {
+      const replaced = await this.datasets.replaceFileItems(manager, {
         ownerId: transform.ownerId,
         datasetId: transform.datasetId,
         collectionTransformId: transform.id,
         fileId: file.id,
         fileRevision: file.revision,
-        title,
-        metadata: itemMetadata,
-        chunks: chunks.map((chunk) => ({
-          text: chunk.text,
-          start: chunk.start,
-          end: chunk.end,
-          metadata: { ...chunk.metadata, source_file: file.name },
-        })),
+        items,
       });
       await this.upsertLedger(manager, transform, file, {
         status: ProcessedFileStatus.Completed,
         errorCode: null,
         errorMessage: null,
-        itemCount: 1,
-        chunkCount: chunks.length,
+        itemCount: items.length,
+        chunkCount,
         processingDurationMs: Date.now() - started,
         processedAt: new Date(),
+        entryOutcomes,
       });
       await this.setStage(manager, file.id, FileStage.Chunked, null);
       return replaced;
@@ -143,14 +130,14 @@ export class FileProcessingService {
     }
 
     collectionTransformMetrics.jobs().inc({ status: 'success' });
-    collectionTransformMetrics.itemsCreated().inc(chunks.length);
+    collectionTransformMetrics.itemsCreated().inc(chunkCount);
     collectionTransformMetrics.duration().observe((Date.now() - started) / 1000);
-    this.logger.log({ ...log, chunks: chunks.length, duration_ms: Date.now() - started }, 'file chunked');
+    this.logger.log({ ...log, items: items.length, chunks: chunkCount, duration_ms: Date.now() - started }, 'file chunked');
 
     await this.datasets.deleteVectorsOfItems(transform.datasetId, committed.removedItemIds);
     await this.jetStream.publishStatus(
       `transforms.collection.status.${transform.ownerId}.${transform.collectionId}.${transform.id}`,
-      { ...log, status: 'completed', chunk_count: chunks.length },
+      { ...log, status: 'completed', chunk_count: chunkCount },
     );
     try {
       await this.scheduler.scanDataset(transform.datasetId);
@@ -159,6 +146,112 @@ export class FileProcessingService {
       this.logger.warn({ ...log, err: error }, 'embedding scan after chunking failed');
     }
     return 'completed';
+  }
+
+  /**
+   * Chunks the file's own text and each document inside it (archive entries, attachments) as
+   * separate items. A failed entry is reported in the outcomes and does not fail the file;
+   * a file with nothing to index does.
+   */
+  private async buildItems(
+    transform: CollectionTransformEntity,
+    file: CollectionFileEntity,
+    document: ExtractedDocument,
+  ): Promise<{ items: NewItem[]; entryOutcomes: EntryOutcome[] }> {
+    const chunking = CollectionTransformsService.chunkingConfigOf(transform.jobConfig);
+    const embed = await this.embedFunctionFor(transform, chunking);
+    const items: NewItem[] = [];
+    const entryOutcomes: EntryOutcome[] = [];
+
+    let chunkCount = 0;
+    const countChunks = (item: NewItem): NewItem => {
+      chunkCount += item.chunks.length;
+      if (chunkCount > this.pipelineConfig.maxChunksPerFile) {
+        throw new AppError(
+          'invalid',
+          'too_many_chunks',
+          `${file.name} makes more than MAX_CHUNKS_PER_FILE (${this.pipelineConfig.maxChunksPerFile}) chunks; use a larger chunk_size or split the file`,
+        );
+      }
+      return item;
+    };
+
+    if (document.text.trim() !== '') {
+      items.push(countChunks(await this.buildItem(file, '', document, chunking, embed)));
+    }
+    for (const child of document.children ?? []) {
+      if (!child.document) {
+        entryOutcomes.push({
+          path: child.path,
+          status: 'failed',
+          error_code: child.error?.code ?? 'entry_failed',
+          error_message: child.error?.message ?? 'the entry could not be extracted',
+        });
+        continue;
+      }
+      const item = countChunks(await this.buildItem(file, child.path, child.document, chunking, embed));
+      entryOutcomes.push({ path: child.path, status: 'completed', chunk_count: item.chunks.length });
+      items.push(item);
+    }
+
+    const nonEmpty = items.filter((item) => item.chunks.length > 0);
+    if (nonEmpty.length === 0) {
+      const failures = entryOutcomes.filter((outcome) => outcome.status === 'failed');
+      if (failures.length > 0) {
+        const sample = failures
+          .slice(0, 3)
+          .map((outcome) => `${outcome.path}: ${outcome.error_code}`)
+          .join('; ');
+        throw new AppError('invalid', 'no_extractable_entries', `none of the ${failures.length} entries of ${file.name} could be extracted (${sample})`);
+      }
+      throw new AppError('invalid', 'no_chunks', `no text chunks could be made from ${file.name}`);
+    }
+    return { items: nonEmpty, entryOutcomes };
+  }
+
+  private async buildItem(
+    file: CollectionFileEntity,
+    entryPath: string,
+    document: ExtractedDocument,
+    chunking: ChunkingConfig,
+    embed: ((texts: string[]) => Promise<number[][]>) | undefined,
+  ): Promise<NewItem> {
+    const chunks = await chunkDocument(document.text, chunking, document.segments, { embed });
+    const source = entryPath ? { source_file: file.name, entry_path: entryPath } : { source_file: file.name };
+    return {
+      entryPath,
+      title: entryPath ? `${file.name}/${entryPath}` : file.name,
+      metadata: {
+        ...document.metadata,
+        ...source,
+        document_title: document.title ?? null,
+        content_type: document.contentType,
+        file_id: file.id,
+        collection_id: file.collectionId,
+        char_count: document.text.length,
+      },
+      chunks: chunks.map((chunk) => ({
+        text: chunk.text,
+        start: chunk.start,
+        end: chunk.end,
+        metadata: { ...chunk.metadata, ...source },
+      })),
+    };
+  }
+
+  /** Semantic chunking embeds sentences with the embedder its configuration names. */
+  private async embedFunctionFor(
+    transform: CollectionTransformEntity,
+    chunking: ChunkingConfig,
+  ): Promise<((texts: string[]) => Promise<number[][]>) | undefined> {
+    if (chunking.strategy !== 'semantic') return undefined;
+    const embedderId = String((chunking.options as { embedder_id?: unknown } | undefined)?.embedder_id ?? '');
+    const row = await this.dataSource.getRepository(EmbedderEntity).findOneBy({ id: embedderId, ownerId: transform.ownerId });
+    if (!row) {
+      throw new AppError('invalid', 'semantic_embedder_not_found', `embedder ${embedderId} of the semantic chunking settings no longer exists`);
+    }
+    const embedder = this.embedders.instantiate(row);
+    return (texts) => embedder.embed(texts, 'document');
   }
 
   /** Records a failure that will not be retried (the last delivery, or a bad file). */
@@ -178,8 +271,9 @@ export class FileProcessingService {
         chunkCount: 0,
         processingDurationMs: durationMs,
         processedAt: new Date(),
+        entryOutcomes: [],
       });
-      await this.setStage(manager, file.id, FileStage.Failed, `${code}: ${message}`.slice(0, 4000));
+      await this.setStage(manager, file.id, FileStage.Failed, toPostgresText(`${code}: ${message}`.slice(0, 4000)));
     });
     collectionTransformMetrics.jobs().inc({ status: 'failed' });
     collectionTransformMetrics.failures().inc({ error_type: code });
@@ -236,19 +330,19 @@ export class FileProcessingService {
     file: Pick<CollectionFileEntity, 'id' | 'revision'>,
     outcome: Pick<
       TransformProcessedFileEntity,
-      'status' | 'errorCode' | 'errorMessage' | 'itemCount' | 'chunkCount' | 'processingDurationMs' | 'processedAt'
+      'status' | 'errorCode' | 'errorMessage' | 'itemCount' | 'chunkCount' | 'processingDurationMs' | 'processedAt' | 'entryOutcomes'
     >,
   ): Promise<void> {
     await manager.query(
       `INSERT INTO transform_processed_files
          (owner_id, collection_transform_id, file_id, file_revision, status, error_code, error_message,
-          item_count, chunk_count, processing_duration_ms, processed_at, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+          item_count, chunk_count, processing_duration_ms, processed_at, entry_outcomes, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)
        ON CONFLICT (collection_transform_id, file_id) DO UPDATE
          SET file_revision = EXCLUDED.file_revision, status = EXCLUDED.status, error_code = EXCLUDED.error_code,
              error_message = EXCLUDED.error_message, item_count = EXCLUDED.item_count,
              chunk_count = EXCLUDED.chunk_count, processing_duration_ms = EXCLUDED.processing_duration_ms,
-             processed_at = EXCLUDED.processed_at, updated_at = now()`,
+             processed_at = EXCLUDED.processed_at, entry_outcomes = EXCLUDED.entry_outcomes, updated_at = now()`,
       [
         transform.ownerId,
         transform.id,
@@ -256,11 +350,12 @@ export class FileProcessingService {
         file.revision,
         outcome.status,
         outcome.errorCode,
-        outcome.errorMessage,
+        outcome.errorMessage === null ? null : toPostgresText(outcome.errorMessage),
         outcome.itemCount,
         outcome.chunkCount,
         outcome.processingDurationMs,
         outcome.processedAt,
+        JSON.stringify(toPostgresJson(outcome.entryOutcomes)),
       ],
     );
   }

@@ -6,6 +6,14 @@ export enum ProcessedFileStatus {
   Failed = 'failed',
 }
 
+export interface EntryOutcome {
+  path: string;
+  status: 'completed' | 'failed';
+  chunk_count?: number;
+  error_code?: string;
+  error_message?: string;
+}
+
 /** Outcome of one collection transform on one file (the latest revision it saw). */
 @Entity('transform_processed_files')
 export class TransformProcessedFileEntity {
@@ -20,6 +28,8 @@ export class TransformProcessedFileEntity {
   @Column({ name: 'item_count', type: 'int', default: 0 }) itemCount: number;
   @Column({ name: 'chunk_count', type: 'int', default: 0 }) chunkCount: number;
   @Column({ type: 'int', default: 0 }) attempts: number;
+  /** Outcome of each archive entry or attachment of the file, in container order. */
+  @Column({ name: 'entry_outcomes', type: 'jsonb', default: () => "'[]'" }) entryOutcomes: EntryOutcome[];
   @Column({
     name: 'processing_duration_ms',
     type: 'bigint',

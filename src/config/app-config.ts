@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseRoles, Role } from 'src/config/roles';
+import { ContainerLimits } from 'src/workers/collections/extraction/extraction.types';
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
@@ -62,6 +63,11 @@ const environmentSchema = z.object({
   VECTOR_STORE: z.enum(['postgres']).default('postgres'),
 
   EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
+  MAX_CHUNKS_PER_FILE: integer(1, 10_000_000).default(100_000),
+  ARCHIVE_MAX_TOTAL_MB: integer(1, 102_400).default(500),
+  ARCHIVE_MAX_ENTRIES: integer(1, 1_000_000).default(10_000),
+  ARCHIVE_MAX_DEPTH: integer(0, 10).default(3),
+  ARCHIVE_MAX_COMPRESSION_RATIO: integer(1, 100_000).default(200),
   DATASET_SCANNER_MAX_CHUNKS_PER_SCAN: integer(1, 1_000_000).default(20_000),
 });
 
@@ -116,6 +122,10 @@ export class StorageConfig {
 export class PipelineConfig {
   vectorStore: 'postgres';
   extractionTimeoutSecs: number;
+  /** A file that would produce more chunks fails, instead of filling the database. */
+  maxChunksPerFile: number;
+  /** Bounds on archives and attachments, so a zip bomb fails fast. */
+  containerLimits: ContainerLimits;
   reconciliationIntervalSecs: number;
   maxChunksPerScan: number;
 }
@@ -229,6 +239,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     pipeline: {
       vectorStore: e.VECTOR_STORE,
       extractionTimeoutSecs: e.EXTRACTION_TIMEOUT_SECS,
+      maxChunksPerFile: e.MAX_CHUNKS_PER_FILE,
+      containerLimits: {
+        maxTotalBytes: e.ARCHIVE_MAX_TOTAL_MB * 1024 * 1024,
+        maxEntries: e.ARCHIVE_MAX_ENTRIES,
+        maxDepth: e.ARCHIVE_MAX_DEPTH,
+        maxCompressionRatio: e.ARCHIVE_MAX_COMPRESSION_RATIO,
+      },
       reconciliationIntervalSecs: e.RECONCILIATION_INTERVAL_SECS,
       maxChunksPerScan: e.DATASET_SCANNER_MAX_CHUNKS_PER_SCAN,
     },

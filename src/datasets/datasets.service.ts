@@ -3,8 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, ILike, In, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { NotFoundError } from 'src/common/app-error';
+import { toPostgresJson, toPostgresText } from 'src/common/postgres-json';
+import { retryOnConflict } from 'src/platform/database/retry-on-conflict';
 import { Owner } from 'src/common/owner';
-import { Page } from 'src/common/validation';
+import { Page, rejectNullFields } from 'src/common/validation';
 import { DatasetItemChunkEntity } from 'src/datasets/dataset-item-chunk.entity';
 import { DatasetItemEntity } from 'src/datasets/dataset-item.entity';
 import { DatasetEntity } from 'src/datasets/dataset.entity';
@@ -23,15 +25,21 @@ export interface NewChunk {
   metadata: Record<string, unknown>;
 }
 
+export interface NewItem {
+  /** Archive entry or attachment path inside the file; empty for the file's own text. */
+  entryPath: string;
+  title: string;
+  metadata: Record<string, unknown>;
+  chunks: NewChunk[];
+}
+
 export interface FileItemReplacement {
   ownerId: string;
   datasetId: string;
   collectionTransformId: string;
   fileId: string;
   fileRevision: string;
-  title: string;
-  metadata: Record<string, unknown>;
-  chunks: NewChunk[];
+  items: NewItem[];
 }
 
 export interface FileEmbeddingProgress {
@@ -91,6 +99,7 @@ export class DatasetsService {
   }
 
   async update(owner: Owner, id: string, dto: UpdateDatasetDto): Promise<DatasetEntity> {
+    rejectNullFields(dto, ['title', 'tags', 'is_public']);
     const dataset = await this.get(owner, id);
     if (dto.title !== undefined) dataset.title = dto.title;
     if (dto.details !== undefined) dataset.details = dto.details;
@@ -104,7 +113,7 @@ export class DatasetsService {
     await this.get(owner, id);
     const embedded = await this.embeddedDatasets.listForDatasets([id]);
     await this.embeddedDatasets.dropVectorCollections(embedded);
-    await this.datasets.delete({ id, ownerId: owner.id });
+    await retryOnConflict(() => this.datasets.delete({ id, ownerId: owner.id }));
   }
 
   async listItems(owner: Owner, datasetId: string, limit: number, offset: number) {
@@ -132,16 +141,16 @@ export class DatasetsService {
 
   async deleteItem(owner: Owner, datasetId: string, itemId: string): Promise<void> {
     await this.getItem(owner, datasetId, itemId);
-    await this.items.delete({ id: itemId });
+    await retryOnConflict(() => this.items.delete({ id: itemId }));
     await this.embeddedDatasets.deletePoints([datasetId], { must: [{ key: 'item_id', match: { value: itemId } }] });
   }
 
   /**
-   * Replaces the item that a collection transform made from a file, inside the caller's
-   * transaction: the previous item and its chunks go, the new ones come in. Returns the ids
+   * Replaces the items that a collection transform made from a file, inside the caller's
+   * transaction: the previous items and their chunks go, the new ones come in. Returns the ids
    * of the removed items, whose vectors the caller deletes after the commit.
    */
-  async replaceFileItem(manager: EntityManager, replacement: FileItemReplacement): Promise<{ itemId: string; removedItemIds: string[] }> {
+  async replaceFileItems(manager: EntityManager, replacement: FileItemReplacement): Promise<{ itemIds: string[]; removedItemIds: string[] }> {
     const itemRepository = manager.getRepository(DatasetItemEntity);
     const previous = await itemRepository.find({
       select: { id: true },
@@ -149,36 +158,49 @@ export class DatasetsService {
     });
     if (previous.length > 0) await itemRepository.delete({ id: In(previous.map((item) => item.id)) });
 
-    const item = await itemRepository.save(
-      itemRepository.create({
-        ownerId: replacement.ownerId,
-        datasetId: replacement.datasetId,
-        title: replacement.title,
-        metadata: replacement.metadata,
-        collectionTransformId: replacement.collectionTransformId,
-        sourceFileId: replacement.fileId,
-        sourceFileRevision: replacement.fileRevision,
-      }),
-    );
-
-    const chunkRepository = manager.getRepository(DatasetItemChunkEntity);
-    for (let offset = 0; offset < replacement.chunks.length; offset += CHUNK_INSERT_BATCH) {
-      const slice = replacement.chunks.slice(offset, offset + CHUNK_INSERT_BATCH);
-      await chunkRepository.insert(
-        slice.map((chunk, index) => ({
+    const itemIds: string[] = [];
+    for (const newItem of replacement.items) {
+      const item = await itemRepository.save(
+        itemRepository.create({
           ownerId: replacement.ownerId,
           datasetId: replacement.datasetId,
-          itemId: item.id,
+          title: toPostgresText(newItem.title),
+          metadata: toPostgresJson(newItem.metadata),
+          collectionTransformId: replacement.collectionTransformId,
+          sourceFileId: replacement.fileId,
+          sourceFileRevision: replacement.fileRevision,
+          sourceEntryPath: newItem.entryPath,
+        }),
+      );
+      await this.insertChunks(manager, replacement, item.id, newItem.chunks);
+      itemIds.push(item.id);
+    }
+    return { itemIds, removedItemIds: previous.map((row) => row.id) };
+  }
+
+  private async insertChunks(
+    manager: EntityManager,
+    owner: { ownerId: string; datasetId: string },
+    itemId: string,
+    chunks: NewChunk[],
+  ): Promise<void> {
+    const chunkRepository = manager.getRepository(DatasetItemChunkEntity);
+    for (let offset = 0; offset < chunks.length; offset += CHUNK_INSERT_BATCH) {
+      const slice = chunks.slice(offset, offset + CHUNK_INSERT_BATCH);
+      await chunkRepository.insert(
+        slice.map((chunk, index) => ({
+          ownerId: owner.ownerId,
+          datasetId: owner.datasetId,
+          itemId,
           chunkIndex: offset + index,
-          text: chunk.text,
+          text: toPostgresText(chunk.text),
           charStart: chunk.start,
           charEnd: chunk.end,
           // jsonb columns accept any object; TypeORM's deep-partial type cannot express that.
-          metadata: chunk.metadata as QueryDeepPartialEntity<Record<string, unknown>>,
+          metadata: toPostgresJson(chunk.metadata) as QueryDeepPartialEntity<Record<string, unknown>>,
         })),
       );
     }
-    return { itemId: item.id, removedItemIds: previous.map((row) => row.id) };
   }
 
   /** Deletes the vectors of items that no longer exist, from every embedded dataset of the dataset. */

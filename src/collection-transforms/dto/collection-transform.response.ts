@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CollectionTransformEntity } from 'src/collection-transforms/collection-transform.entity';
-import { TransformProcessedFileEntity } from 'src/collection-transforms/transform-processed-file.entity';
+import { EntryOutcome, TransformProcessedFileEntity } from 'src/collection-transforms/transform-processed-file.entity';
 
 export class CollectionTransformResponse {
   @ApiProperty() id: string;
@@ -47,6 +47,8 @@ export class ProcessedFileResponse {
   @ApiProperty() attempts: number;
   @ApiPropertyOptional({ nullable: true }) processing_duration_ms: number | null;
   @ApiPropertyOptional({ nullable: true }) processed_at: string | null;
+  @ApiProperty({ description: 'Outcome of each archive entry or email attachment of the file' })
+  entries: EntryOutcome[];
 }
 
 export function toProcessedFileResponse(entity: TransformProcessedFileEntity): ProcessedFileResponse {
@@ -60,5 +62,6 @@ export function toProcessedFileResponse(entity: TransformProcessedFileEntity): P
     attempts: entity.attempts,
     processing_duration_ms: entity.processingDurationMs,
     processed_at: entity.processedAt ? entity.processedAt.toISOString() : null,
+    entries: entity.entryOutcomes ?? [],
   };
 }
