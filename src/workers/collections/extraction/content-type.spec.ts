@@ -5,9 +5,14 @@ import * as path from 'node:path';
 import {
   canonicalContentType,
   detectContentType,
+  DOCM,
   DOCX,
+  DOTX,
   isSupportedContentType,
+  RTF,
   SUPPORTED_CONTENT_TYPES,
+  XLSM,
+  XLSX,
 } from 'src/workers/collections/extraction/content-type';
 
 const SNIFF_BYTES = 8192;
@@ -55,6 +60,23 @@ describe('detectContentType', () => {
     expect(detectContentType(headOf('epub-two-chapters-toc.epub'), 'upload')).toBe('application/epub+zip');
   });
 
+  it('tells OOXML variants apart by extension', () => {
+    const docx = headOf('docx-nested-tables-bookmarks-header-footer.docx');
+    const xlsx = headOf('xlsx-financial-segments-five-sheets-formulas.xlsx');
+
+    expect(detectContentType(docx, 'macros.docm')).toBe(DOCM);
+    expect(detectContentType(docx, 'letter.dotx')).toBe(DOTX);
+    expect(detectContentType(xlsx, 'budget.xlsm')).toBe(XLSM);
+    // An extension of another family does not override the package's part folders.
+    expect(detectContentType(xlsx, 'budget.docm')).toBe(XLSX);
+    expect(detectContentType(headOf('docx-password-encrypted-ooxml.docx'), 'secret.xlsm')).toBe(XLSM);
+  });
+
+  it('sniffs RTF without an extension', () => {
+    expect(detectContentType(Buffer.from('{\\rtf1\\ansi hello}'), 'upload')).toBe(RTF);
+    expect(detectContentType(Buffer.from('{\\rtf hello}'), 'notes.rtf')).toBe(RTF);
+  });
+
   it('keeps Markdown that starts with a bracket', () => {
     expect(detectContentType(Buffer.from('[link](https://example.com)\n'), 'README.md')).toBe('text/markdown');
   });
@@ -64,6 +86,23 @@ describe('detectContentType', () => {
     expect(detectContentType(Buffer.from('{"a": 1}'), 'data')).toBe('application/json');
     expect(detectContentType(Buffer.from('<!DOCTYPE html><html></html>'), 'index')).toBe('text/html');
     expect(detectContentType(Buffer.from([0xff, 0xfe, 0x41, 0x00]), 'utf16')).toBe('text/plain');
+  });
+
+  it.each([
+    ['tar-nested-folder-tgz-txt.tar', 'application/x-tar'],
+    ['tgz-mixed-documents.tgz', 'application/gzip'],
+    ['zip-containing-zip-with-html.zip', 'application/zip'],
+    ['ndjson-amazon-cellphones-array-rows.ndjson', 'application/x-ndjson'],
+    ['xml-tei-grobid-scholarly-article.xml', 'application/xml'],
+    ['eml-hebrew-windows-1255-qp-base64.eml', 'message/rfc822'],
+  ])('detects data and container file %s as %s', (name, expected) => {
+    expect(detectContentType(headOf(name), name)).toBe(expected);
+  });
+
+  it('detects logs, TSV and JSON Lines by extension', () => {
+    expect(detectContentType(Buffer.from('2025-01-01 INFO started\n'), 'app.log')).toBe('text/x-log');
+    expect(detectContentType(Buffer.from('a\tb\n1\t2\n'), 'table.tsv')).toBe('text/tab-separated-values');
+    expect(detectContentType(Buffer.from('{"a":1}\n{"a":2}\n'), 'events.jsonl')).toBe('application/x-ndjson');
   });
 
   it('reports binary data as octet-stream', () => {
@@ -82,7 +121,7 @@ describe('isSupportedContentType', () => {
   });
 
   it('rejects other types', () => {
-    for (const type of ['application/msword', 'application/zip', 'application/json', 'application/octet-stream']) {
+    for (const type of ['application/octet-stream', 'image/png', 'video/mp4']) {
       expect(isSupportedContentType(type)).toBe(false);
     }
   });

@@ -4,18 +4,42 @@ export const PDF = 'application/pdf';
 export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+// Macro-enabled and template variants of OOXML, lower-cased as `canonicalContentType` returns them.
+export const DOCM = 'application/vnd.ms-word.document.macroenabled.12';
+export const DOTX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.template';
+export const XLSM = 'application/vnd.ms-excel.sheet.macroenabled.12';
+export const ODT = 'application/vnd.oasis.opendocument.text';
+export const ODS = 'application/vnd.oasis.opendocument.spreadsheet';
+export const ODP = 'application/vnd.oasis.opendocument.presentation';
+export const EPUB = 'application/epub+zip';
+export const RTF = 'application/rtf';
+export const DOC = 'application/msword';
+export const XLS = 'application/vnd.ms-excel';
+export const PPT = 'application/vnd.ms-powerpoint';
 export const PLAIN_TEXT = 'text/plain';
 export const MARKDOWN = 'text/markdown';
 export const HTML = 'text/html';
 export const CSV = 'text/csv';
 export const JSON_TYPE = 'application/json';
 export const OCTET_STREAM = 'application/octet-stream';
+export const TSV = 'text/tab-separated-values';
+export const NDJSON = 'application/x-ndjson';
+export const XML = 'application/xml';
+export const LOG = 'text/x-log';
+export const EML = 'message/rfc822';
+export const OUTLOOK_MSG = 'application/vnd.ms-outlook';
+export const ZIP = 'application/zip';
+export const TAR = 'application/x-tar';
+export const GZIP = 'application/gzip';
 
-const ZIP = 'application/zip';
+// Structured text, email and archive types. Archives and emails yield their members as children.
+const DATA_AND_CONTAINER_TYPES = [TSV, JSON_TYPE, NDJSON, XML, LOG, EML, OUTLOOK_MSG, ZIP, TAR, GZIP];
+// Office, OpenDocument, EPUB and RTF types other than DOCX.
+const OFFICE_DOCUMENT_TYPES = [DOCM, DOTX, XLSX, XLSM, PPTX, ODT, ODS, ODP, EPUB, RTF, DOC, XLS, PPT];
 const OLE2 = 'application/x-ole-storage';
 
-/** Canonical MIME types that `extractDocument` accepts. CSV is extracted as plain text. */
-export const SUPPORTED_CONTENT_TYPES: readonly string[] = [PLAIN_TEXT, MARKDOWN, HTML, CSV, PDF, DOCX];
+/** Canonical MIME types that `extractDocument` accepts. */
+export const SUPPORTED_CONTENT_TYPES: readonly string[] = [PLAIN_TEXT, MARKDOWN, HTML, CSV, PDF, DOCX, ...DATA_AND_CONTAINER_TYPES, ...OFFICE_DOCUMENT_TYPES];
 
 // Other spellings of the supported types that clients and browsers send.
 const CONTENT_TYPE_ALIASES: Record<string, string> = {
@@ -23,12 +47,27 @@ const CONTENT_TYPE_ALIASES: Record<string, string> = {
   'application/xhtml+xml': HTML,
   'application/x-pdf': PDF,
   'application/csv': CSV,
+  'text/tsv': TSV,
+  'text/xml': XML,
+  'application/jsonl': NDJSON,
+  'application/x-jsonlines': NDJSON,
+  'application/x-zip-compressed': ZIP,
+  'application/x-gzip': GZIP,
+  'application/x-compressed-tar': GZIP,
+  'application/x-gtar': TAR,
+  'text/rtf': RTF,
+  'application/x-rtf': RTF,
+  'application/vnd.ms-word': DOC,
+  'application/x-msexcel': XLS,
+  'application/x-excel': XLS,
+  'application/mspowerpoint': PPT,
+  'application/x-mspowerpoint': PPT,
 };
 
 const TEXT_TYPES_BY_EXTENSION: Record<string, string> = {
   txt: PLAIN_TEXT,
   text: PLAIN_TEXT,
-  log: PLAIN_TEXT,
+  log: LOG,
   md: MARKDOWN,
   markdown: MARKDOWN,
   html: HTML,
@@ -39,14 +78,19 @@ const TEXT_TYPES_BY_EXTENSION: Record<string, string> = {
   xml: 'application/xml',
   tsv: 'text/tab-separated-values',
   ndjson: 'application/x-ndjson',
+  jsonl: 'application/x-ndjson',
   // Email has no magic bytes but is not plain text: bodies and attachments are often base64.
   eml: 'message/rfc822',
+  rtf: RTF,
 };
 
 const ZIP_TYPES_BY_EXTENSION: Record<string, string> = {
   docx: DOCX,
   xlsx: XLSX,
   pptx: PPTX,
+  docm: DOCM,
+  dotx: DOTX,
+  xlsm: XLSM,
   odt: 'application/vnd.oasis.opendocument.text',
   ods: 'application/vnd.oasis.opendocument.spreadsheet',
   odp: 'application/vnd.oasis.opendocument.presentation',
@@ -68,7 +112,10 @@ const OOXML_FOLDERS: [string, string][] = [
   ['ppt/', PPTX],
 ];
 
-const OOXML_EXTENSIONS = new Set(['docx', 'xlsx', 'pptx']);
+const OOXML_EXTENSIONS = new Set(['docx', 'xlsx', 'pptx', 'docm', 'dotx', 'xlsm']);
+
+// OOXML variants with the same part folders as their base type, recognised by extension.
+const OOXML_VARIANTS: Record<string, string> = { docm: DOCX, dotx: DOCX, xlsm: XLSX };
 
 // Stream names in an OLE2 directory, stored as UTF-16LE.
 const OLE2_STREAMS: [Buffer, string][] = [
@@ -150,6 +197,9 @@ function detectTextType(head: Buffer, extension: string, startsLikeJson: boolean
   if (start.startsWith('<!doctype html') || start.startsWith('<html')) {
     return HTML;
   }
+  if (start.startsWith('{\\rtf')) {
+    return RTF;
+  }
   if (start.startsWith('<?xml')) {
     return TEXT_TYPES_BY_EXTENSION.xml;
   }
@@ -186,7 +236,7 @@ function detectZipContainer(head: Buffer, extension: string): string {
   if (names.includes('[Content_Types].xml') || names.some((name) => name.startsWith('_rels/'))) {
     for (const [folder, mime] of OOXML_FOLDERS) {
       if (names.some((name) => name.startsWith(folder))) {
-        return mime;
+        return OOXML_VARIANTS[extension] === mime ? ZIP_TYPES_BY_EXTENSION[extension] : mime;
       }
     }
   }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { InvalidInputError } from 'src/common/app-error';
-import { DOCX } from 'src/workers/collections/extraction/content-type';
+import { DOCM, DOCX, DOTX } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 
 const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
@@ -31,7 +31,8 @@ describe('DOCX extraction', () => {
 
   it('returns heading paths as segments', async () => {
     const document = await extractDocument(readCorpus('docx-nested-tables-bookmarks-header-footer.docx'), 'word.docx', DOCX);
-    const paths = document.segments.map((segment) => segment.metadata.heading_path);
+    const bodySegments = document.segments.filter((segment) => segment.metadata.heading_path);
+    const paths = bodySegments.map((segment) => segment.metadata.heading_path);
 
     expect(paths).toEqual([
       ['Sample Word Document Title'],
@@ -40,9 +41,55 @@ describe('DOCX extraction', () => {
       ['Heading Level 1', 'Heading Level 2'],
       ['Heading Level 1', 'Heading Level 2', 'Heading Level 3'],
     ]);
-    const last = document.segments[document.segments.length - 1];
+    const last = bodySegments[bodySegments.length - 1];
     expect(document.text.slice(last.start, last.end)).toMatch(/^Heading Level 3\n\nThis is a sample Microsoft Word Document\./);
+  });
+
+  it('puts the header before the body and the footer after it', async () => {
+    const document = await extractDocument(readCorpus('docx-nested-tables-bookmarks-header-footer.docx'), 'word.docx', DOCX);
+    const first = document.segments[0];
+    const last = document.segments[document.segments.length - 1];
+
+    expect(first.metadata).toEqual({ header: true });
+    expect(document.text.slice(first.start, first.end)).toBe('This is the header for our document');
+    expect(last.metadata).toEqual({ footer: true });
+    expect(document.text.slice(last.start, last.end)).toBe('This is the footer for our document');
     expect(last.end).toBe(document.text.length);
+  });
+
+  it('reads tables inside headers and footers', async () => {
+    const document = await extractDocument(readCorpus('docx-tables-inside-header-and-footer.docx'), 'hdrftr.docx', DOCX);
+    const { text } = document;
+
+    expect(text).toContain('First header para\n\nTable cell1 | Table cell2\n\nLast header para');
+    expect(text).toContain('para1\n\ncell1\n\na\n\nb | c\n\nd | e\n\nf\n\npara2');
+    expect(text.indexOf('Last header para')).toBeLessThan(text.indexOf('Main document'));
+    expect(text.indexOf('Main document')).toBeLessThan(text.indexOf('para1'));
+    expect(document.segments.map((segment) => segment.metadata)).toEqual([{ header: true }, { footer: true }]);
+  });
+
+  it('skips cells that continue a vertical merge', async () => {
+    const document = await extractDocument(readCorpus('docx-tables-inside-header-and-footer.docx'), 'hdrftr.docx', DOCX);
+
+    expect(document.text).not.toContain('I should not be included');
+  });
+
+  it('keeps a text box once, not again from its VML copy', async () => {
+    const document = await extractDocument(
+      readCorpus('docx-textbox-footnote-header-footer-lists-japanese.docx'),
+      'various.docx',
+      DOCX,
+    );
+
+    expect(document.text.split('Here is a text box')).toHaveLength(2);
+    expect(document.text.startsWith('This is the header text.')).toBe(true);
+  });
+
+  it.each([DOCM, DOTX])('accepts the %s variant', async (contentType) => {
+    const document = await extractDocument(readCorpus('docx-nested-tables-bookmarks-header-footer.docx'), 'word.docm', contentType);
+
+    expect(document.contentType).toBe(contentType);
+    expect(document.text).toContain('This is a sample Microsoft Word Document.');
   });
 
   it('extracts Japanese and astral-plane text, lists and footnotes', async () => {

@@ -2,7 +2,7 @@ import { CORPUS_DIR } from 'src/testing/corpus';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { CSV, PLAIN_TEXT } from 'src/workers/collections/extraction/content-type';
+import { PLAIN_TEXT } from 'src/workers/collections/extraction/content-type';
 import { extractDocument } from 'src/workers/collections/extraction/extract-document';
 
 const readCorpus = (name: string): Buffer => readFileSync(path.join(CORPUS_DIR, name));
@@ -36,10 +36,10 @@ describe('plain text extraction', () => {
     expect(document.text).toContain('Лошадку ведет под уздцы мужичок');
   });
 
-  it('decodes UTF-16BE CSV with a BOM', async () => {
-    const document = await extractDocument(readCorpus('csv-utf16be-bom-stanley-cups.csv'), 'cups.csv', CSV);
+  it('decodes UTF-16BE with a BOM', async () => {
+    const document = await extractDocument(readCorpus('csv-utf16be-bom-stanley-cups.csv'), 'cups.txt', PLAIN_TEXT);
 
-    expect(document.contentType).toBe(CSV);
+    expect(document.contentType).toBe(PLAIN_TEXT);
     expect(document.text).toBe('Stanley Cups,,\nTeam,Location,Stanley Cups\nBlues,STL,1\nFlyers,PHI,2\nMaple Leafs,TOR,13');
   });
 
