@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, ILike, Repository } from 'typeorm';
-import { NotFoundError } from 'src/common/app-error';
+import { InvalidInputError, NotFoundError } from 'src/common/app-error';
+import { hasUnsafeText } from 'src/common/postgres-json';
 import { Owner } from 'src/common/owner';
 import { Page, rejectNullFields } from 'src/common/validation';
 import { CollectionTransformJob } from 'src/collections/collection-transform.job';
@@ -278,6 +279,15 @@ export class CollectionTransformsService {
   }
 }
 
-function normaliseJobConfig(jobConfig: { chunking?: object }): Record<string, unknown> {
-  return { chunking: CollectionTransformsService.chunkingConfigOf(jobConfig as Record<string, unknown>) };
+function normaliseJobConfig(jobConfig: { chunking?: unknown }): Record<string, unknown> {
+  const { chunking } = jobConfig;
+  if (chunking !== undefined && (chunking === null || typeof chunking !== 'object' || Array.isArray(chunking))) {
+    throw new InvalidInputError('invalid_chunking_config', 'job_config.chunking must be an object; leave it out for the defaults');
+  }
+  const normalised = CollectionTransformsService.chunkingConfigOf(jobConfig as Record<string, unknown>);
+  // jsonb cannot store NUL, and a separator made of it would never match extracted text anyway.
+  if (JSON.stringify(normalised).includes('\\u0000') || (normalised.separators ?? []).some(hasUnsafeText)) {
+    throw new InvalidInputError('invalid_chunking_config', 'chunking settings must not contain the NUL character or unpaired surrogates');
+  }
+  return { chunking: normalised };
 }

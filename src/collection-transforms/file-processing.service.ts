@@ -230,11 +230,13 @@ export class FileProcessingService {
         collection_id: file.collectionId,
         char_count: document.text.length,
       },
+      // A repeated table header or code fence (`prefix`) is stored and embedded with the chunk, so
+      // the chunk reads on its own; the offsets still locate the original slice.
       chunks: chunks.map((chunk) => ({
-        text: chunk.text,
+        text: (chunk.prefix ?? '') + chunk.text,
         start: chunk.start,
         end: chunk.end,
-        metadata: { ...chunk.metadata, ...source },
+        metadata: chunk.prefix ? { ...chunk.metadata, ...source, prefix_length: chunk.prefix.length } : { ...chunk.metadata, ...source },
       })),
     };
   }

@@ -12,7 +12,7 @@ import {
 } from 'src/workers/collections/chunking/chunking-config';
 
 /**
- * Strategy-specific chunking options. Each strategy accepts only its own keys; the service
+ * Strategy-specific chunking options. Each strategy accepts only its own keys. The service
  * rejects the others with an error that names `options.<key>`.
  */
 export class ChunkingOptionsDto {
@@ -72,12 +72,12 @@ export class ChunkingConfigDto {
     description: [
       'recursive_character: split on paragraphs, then lines, sentences, words and characters until chunks fit.',
       'fixed_size: windows of chunk_size characters, chunk_size minus chunk_overlap apart.',
-      'sentence: pack whole sentences; a longer sentence is split with separators.',
-      'paragraph: pack whole paragraphs (blank-line separated); a longer paragraph is split into sentences, then with separators.',
-      'markdown_aware: keep fenced code blocks and tables whole; a longer block is split at lines or rows with its opening fence line or header repeated in the chunk prefix; metadata.heading_path holds the headings in force at the chunk start (options.split_on_headings).',
+      'sentence: pack whole sentences, and split a longer sentence with separators.',
+      'paragraph: pack whole paragraphs (blank-line separated), and split a longer paragraph into sentences, then with separators.',
+      'markdown_aware: keep fenced code blocks and tables whole, and split a longer block at lines or rows with its opening fence line or header repeated in the chunk prefix. metadata.heading_path lists the headings in force at the chunk start (options.split_on_headings).',
       'code_aware: split source code at top-level declarations found by indentation and bracket depth, then at lines (options.language).',
-      'table_aware: keep Markdown, CSV/TSV and "a | b" tables whole, else split between rows with the header row repeated in the chunk prefix; other text as recursive_character.',
-      'token_based: chunk_size and chunk_overlap count tokens (options.encoding); packs sentences and cuts a longer one between tokens.',
+      'table_aware: keep Markdown, CSV/TSV and "a | b" tables whole, else split between rows with the header row repeated in the chunk prefix. Other text is split as by recursive_character.',
+      'token_based: chunk_size and chunk_overlap count tokens (options.encoding). Packs sentences and cuts a longer one between tokens.',
       'semantic: start a new chunk where the next sentence embedding diverges from the chunk (options.similarity_threshold, options.embedder_id).',
     ].join(' '),
   })
@@ -101,7 +101,7 @@ export class ChunkingConfigDto {
   @ApiPropertyOptional({
     default: 100,
     minimum: 0,
-    description: 'Maximum text shared by consecutive chunks, in the unit of chunk_size; must be less than chunk_size',
+    description: 'Maximum text shared by consecutive chunks, in the unit of chunk_size, and less than chunk_size',
   })
   @IsOptional()
   @IsInt()

@@ -1,5 +1,8 @@
 import { TextSegment } from 'src/workers/collections/extraction/extraction.types';
 
+/** Segment keys whose values are also collected from every overlapping segment, under the plural key. */
+const COLLECTED_KEYS: Record<string, string> = { page: 'pages', slide: 'slides' };
+
 /**
  * Looks up the segments a chunk overlaps. Chunks must be queried in increasing order of
  * `start`, and segments must be ordered and non-overlapping, as `extractDocument` returns them.
@@ -13,34 +16,36 @@ export class SegmentIndex {
   }
 
   /**
-   * Returns `page` (first page) and `pages` (all pages) when overlapping segments carry a
-   * page number, and `heading_path` of the first overlapping segment that has one.
+   * Returns the metadata of the segments that `[start, end)` overlaps. Each key takes its
+   * value from the first overlapping segment that has it (`heading_path`, `sheet`, ...). For
+   * `page` and `slide` the value is the lowest number, and `pages` and `slides` list every
+   * number, sorted.
    */
   metadataFor(start: number, end: number): Record<string, unknown> {
     while (this.cursor < this.segments.length && this.segments[this.cursor].end <= start) {
       this.cursor += 1;
     }
 
-    const pages: number[] = [];
-    let headingPath: unknown;
+    const result: Record<string, unknown> = {};
+    const collected = new Map<string, number[]>();
     for (let index = this.cursor; index < this.segments.length && this.segments[index].start < end; index += 1) {
-      const { metadata } = this.segments[index];
-      if (typeof metadata.page === 'number' && !pages.includes(metadata.page)) {
-        pages.push(metadata.page);
-      }
-      if (headingPath === undefined && Array.isArray(metadata.heading_path)) {
-        headingPath = metadata.heading_path;
+      for (const [key, value] of Object.entries(this.segments[index].metadata)) {
+        if (key in COLLECTED_KEYS) {
+          if (typeof value === 'number') {
+            const numbers = collected.get(key) ?? [];
+            if (!numbers.includes(value)) numbers.push(value);
+            collected.set(key, numbers);
+          }
+        } else if (!(key in result) && value !== undefined) {
+          result[key] = value;
+        }
       }
     }
 
-    const result: Record<string, unknown> = {};
-    if (pages.length > 0) {
-      pages.sort((a, b) => a - b);
-      result.page = pages[0];
-      result.pages = pages;
-    }
-    if (headingPath !== undefined) {
-      result.heading_path = headingPath;
+    for (const [key, numbers] of collected) {
+      numbers.sort((a, b) => a - b);
+      result[key] = numbers[0];
+      result[COLLECTED_KEYS[key]] = numbers;
     }
     return result;
   }

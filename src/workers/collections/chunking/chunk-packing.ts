@@ -3,6 +3,19 @@ import { TextAtom } from 'src/workers/collections/chunking/text-atoms';
 /** `[start, end)` of the input text. */
 export type Span = [start: number, end: number];
 
+/** A chunk before its whitespace is trimmed: `[start, end)` and what the strategy adds. */
+export interface ChunkSpan {
+  start: number;
+  end: number;
+  /** Text shown before the chunk, such as a repeated table header. Counts toward `chunk_size`. */
+  prefix?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export function toChunkSpans(spans: Span[]): ChunkSpan[] {
+  return spans.map(([start, end]) => ({ start, end }));
+}
+
 const WHITESPACE = /\s/;
 
 /**
@@ -10,11 +23,19 @@ const WHITESPACE = /\s/;
  * is trimmed. A span ends at the
  * strongest split point in its second half, so chunks break between paragraphs or sentences
  * where possible. Each span after the first starts up to `overlap` characters before the end
- * of the previous one: at the strongest atom boundary in that window, else at a word start,
- * else (inside a long unbroken run) at any character.
- * Expects atoms that tile the text, with every non-divisible atom's content at most `size` long.
+ * of the previous one. It starts at the strongest atom boundary in that window if there is
+ * one. Otherwise it starts at any character inside a long unbroken run, or at a position that
+ * `isOverlapStart` accepts (by default a word start), or without overlap.
+ * Expects atoms that tile a range of the text, with every non-divisible atom's content at
+ * most `size` long.
  */
-export function packAtoms(text: string, atoms: TextAtom[], size: number, overlap: number): Span[] {
+export function packAtoms(
+  text: string,
+  atoms: TextAtom[],
+  size: number,
+  overlap: number,
+  isOverlapStart: OverlapStartTest = isWordStart,
+): Span[] {
   if (atoms.length === 0) {
     return [];
   }
@@ -30,7 +51,7 @@ export function packAtoms(text: string, atoms: TextAtom[], size: number, overlap
     if (end >= textEnd) {
       break;
     }
-    start = chooseNextStart(text, atoms, start, end, size, overlap);
+    start = chooseNextStart(text, atoms, start, end, size, overlap, isOverlapStart);
     previousEnd = end;
   }
   return spans;
@@ -101,6 +122,7 @@ function chooseNextStart(
   previousEnd: number,
   size: number,
   overlap: number,
+  isOverlapStart: OverlapStartTest,
 ): number {
   if (overlap === 0) {
     return previousEnd;
@@ -134,11 +156,22 @@ function chooseNextStart(
     return lower + 1 < previousEnd ? lower + 1 : previousEnd;
   }
   for (let position = lower; position < previousEnd; position += 1) {
-    if (WHITESPACE.test(text[position - 1]) && !WHITESPACE.test(text[position])) {
+    if (isOverlapStart(text, position)) {
       return position;
     }
   }
   return previousEnd;
+}
+
+/** Decides whether the overlap of a chunk may start at `position` inside an atom. */
+export type OverlapStartTest = (text: string, position: number) => boolean;
+
+export function isWordStart(text: string, position: number): boolean {
+  return position > 0 && WHITESPACE.test(text[position - 1]) && !WHITESPACE.test(text[position]);
+}
+
+export function isLineStart(text: string, position: number): boolean {
+  return position > 0 && text[position - 1] === '\n';
 }
 
 /** Returns the strongest atom start in `[from, to)`, the earliest among equally strong ones. */

@@ -1,3 +1,5 @@
+import { findParagraphStarts, findSentenceStarts } from 'src/workers/collections/chunking/sentence-boundaries';
+
 /**
  * Smallest unit the packer places whole into a chunk: `[start, end)` of the input text.
  * Atoms tile the text in order without gaps.
@@ -91,7 +93,17 @@ function splitSpan(
   atoms.push({ start, end, contentEnd, boundaryRank: rankAtStart, divisible: true });
 }
 
-function trimmedEnd(text: string, start: number, end: number): number {
+/**
+ * Appends `items` to `target` one by one. `target.push(...items)` passes every item as an
+ * argument and overflows the call stack for arrays of a few hundred thousand items.
+ */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) {
+    target.push(item);
+  }
+}
+
+export function trimmedEnd(text: string, start: number, end: number): number {
   let position = end;
   while (position > start && /\s/.test(text[position - 1])) {
     position -= 1;
@@ -99,47 +111,77 @@ function trimmedEnd(text: string, start: number, end: number): number {
   return position;
 }
 
-// End of a sentence: Western terminal punctuation followed by whitespace, or CJK terminal
-// punctuation (full stop, exclamation and question marks), which needs no whitespace after
-// it. Closing quotes and brackets right after the punctuation stay with the sentence.
-const SENTENCE_END = /[.!?\u2026]+["'\u2019\u201D\u00BB)\]]*\s+|[\u3002\uFF01\uFF1F]+["'\u2019\u201D\u300D\u300F)\]\uFF09]*\s*/g;
-const PARAGRAPH_BREAK = /\n[ \t]*\n\s*/g;
-
 const PARAGRAPH_RANK = 0;
 const SENTENCE_RANK = 1;
 const INSIDE_SENTENCE_RANK_OFFSET = 2;
 
 /**
- * Splits text into sentence atoms. A sentence longer than `maxLength` is split further with
- * `separators`.
- * Limitation: a period after an abbreviation ("e.g. ", "Dr. ") also ends a
- * sentence here, because telling them apart needs a language-specific model.
+ * Splits `[start, end)` of `text` into sentence atoms (see `findSentenceStarts`). A sentence
+ * longer than `maxLength` is split further with `separators`. Atoms that start a paragraph
+ * get rank `rankOffset`, other sentences `rankOffset + 1`, and pieces inside a sentence
+ * `rankOffset + 2` and up.
  */
-export function splitSentences(text: string, separators: readonly string[], maxLength: number): TextAtom[] {
+export function splitSentences(
+  text: string,
+  separators: readonly string[],
+  maxLength: number,
+  start = 0,
+  end = text.length,
+  rankOffset = 0,
+): TextAtom[] {
   const boundaries = new Map<number, number>();
-  for (const match of text.matchAll(SENTENCE_END)) {
-    boundaries.set(match.index + match[0].length, SENTENCE_RANK);
+  for (const position of findSentenceStarts(text, start, end)) {
+    boundaries.set(position, SENTENCE_RANK);
   }
-  for (const match of text.matchAll(PARAGRAPH_BREAK)) {
-    boundaries.set(match.index + match[0].length, PARAGRAPH_RANK);
+  for (const position of findParagraphStarts(text, start, end)) {
+    boundaries.set(position, PARAGRAPH_RANK);
   }
-  const positions = [...boundaries.keys()].filter((position) => position > 0 && position < text.length);
-  positions.sort((a, b) => a - b);
+  const positions = [...boundaries.keys()].sort((a, b) => a - b);
 
   const atoms: TextAtom[] = [];
-  let sentenceStart = 0;
+  let sentenceStart = start;
   let rank = PARAGRAPH_RANK;
-  for (const position of [...positions, text.length]) {
+  for (const position of [...positions, end]) {
     if (position <= sentenceStart) {
       continue;
     }
-    const pieces = splitRecursively(text, sentenceStart, position, separators, maxLength, INSIDE_SENTENCE_RANK_OFFSET);
-    pieces[0].boundaryRank = rank;
+    const pieces = splitRecursively(text, sentenceStart, position, separators, maxLength, rankOffset + INSIDE_SENTENCE_RANK_OFFSET);
+    pieces[0].boundaryRank = rankOffset + rank;
     for (const piece of pieces) {
       atoms.push(piece);
     }
     rank = boundaries.get(position) ?? PARAGRAPH_RANK;
     sentenceStart = position;
+  }
+  return atoms;
+}
+
+/**
+ * Splits `[start, end)` of `text` into paragraphs (blank-line separated). A paragraph whose
+ * content fits in `maxLength` is one atom of rank `rankOffset`. A longer one is split into
+ * sentences, and those into pieces with `separators` (ranks as in `splitSentences`).
+ */
+export function splitParagraphs(
+  text: string,
+  separators: readonly string[],
+  maxLength: number,
+  start = 0,
+  end = text.length,
+  rankOffset = 0,
+): TextAtom[] {
+  const atoms: TextAtom[] = [];
+  let paragraphStart = start;
+  for (const position of [...findParagraphStarts(text, start, end), end]) {
+    if (position <= paragraphStart) {
+      continue;
+    }
+    const contentEnd = trimmedEnd(text, paragraphStart, position);
+    if (contentEnd - paragraphStart <= maxLength) {
+      atoms.push({ start: paragraphStart, end: position, contentEnd, boundaryRank: rankOffset + PARAGRAPH_RANK, divisible: false });
+    } else {
+      appendAll(atoms, splitSentences(text, separators, maxLength, paragraphStart, position, rankOffset));
+    }
+    paragraphStart = position;
   }
   return atoms;
 }

@@ -110,3 +110,14 @@ describe('extractDocument', () => {
     await expect(extractDocument(Buffer.from('x'), 'a.txt', PLAIN_TEXT, { maxTextChars: 1.5 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('extractDocument with hostile structure', () => {
+  it('fails deeply nested HTML as too complex', async () => {
+    const depth = 20_000;
+    const html = Buffer.from(`<html><body>${'<div>'.repeat(depth)}deep text${'</div>'.repeat(depth)}</body></html>`);
+    await expect(extractDocument(html, 'nested.html', 'text/html')).rejects.toMatchObject({
+      kind: 'invalid',
+      code: expect.stringMatching(/^(document_too_complex|extraction_failed)$/),
+    });
+  });
+});

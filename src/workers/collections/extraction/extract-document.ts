@@ -1,4 +1,4 @@
-import { InvalidInputError } from 'src/common/app-error';
+import { AppError, InvalidInputError } from 'src/common/app-error';
 import {
   canonicalContentType,
   contentTypeCharset,
@@ -112,9 +112,11 @@ export async function extractDocument(
   const deadline = new ExtractionDeadline(timeoutMs, fileName);
   const charset = contentTypeCharset(contentType);
   const container = createContainerContext(fileName, deadline, maxTextChars, options);
-  const result = await deadline.race(
-    runExtractor(canonicalType, data, { fileName, deadline, maxTextChars, charset, pdf: options.pdf, container }),
-  );
+  const result = await deadline
+    .race(runExtractor(canonicalType, data, { fileName, deadline, maxTextChars, charset, pdf: options.pdf, container }))
+    .catch((error: unknown) => {
+      throw asExtractionFailure(error, fileName);
+    });
   deadline.throwIfExpired();
 
   const { text, segments } = assembleText(result);
@@ -278,4 +280,24 @@ function emptyDocumentError(fileName: string): InvalidInputError {
   return new InvalidInputError('empty_document', `Document "${fileName}" contains no text to index.`, {
     file_name: fileName,
   });
+}
+
+/**
+ * Maps a plain exception from a parser to a failure of the file. Parsers work on the file's
+ * bytes alone, so the same file fails the same way every time and a retry would not help; a
+ * stack overflow on deeply nested markup is the typical case. Errors that are already
+ * classified (`AppError`) keep their kind.
+ */
+function asExtractionFailure(error: unknown, fileName: string): unknown {
+  if (error instanceof AppError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  const tooComplex = error instanceof RangeError && /call stack/i.test(reason);
+  return new InvalidInputError(
+    tooComplex ? 'document_too_complex' : 'extraction_failed',
+    tooComplex
+      ? `"${fileName}" is nested too deeply to extract (${reason}); simplify its structure and upload it again.`
+      : `Extracting "${fileName}" failed (${reason}).`,
+    { file_name: fileName, reason },
+    { cause: error },
+  );
 }

@@ -32,6 +32,8 @@ const CHARSET_ALIASES: Record<string, string> = {
  * Valid UTF-8 that is not plain ASCII wins over the declaration, because legacy text almost
  * never forms valid multi-byte sequences by chance, while pages often declare the wrong charset.
  */
+const UNTRUSTED_DECLARATIONS = /^(utf-?7|utf-?32|utf-?16)/i;
+
 export function decodeText(data: Buffer, declaredCharset?: string): DecodedText {
   const fromBom = decodeByBom(data);
   if (fromBom) {
@@ -43,9 +45,11 @@ export function decodeText(data: Buffer, declaredCharset?: string): DecodedText 
     return { text: utf8, encoding: 'utf-8' };
   }
 
-  // Checked before the ASCII case because text in a 7-bit encoding such as UTF-7 is also valid ASCII.
+  // A declaration of UTF-7 or UTF-32 is ignored, as browsers do (the WHATWG Encoding Standard
+  // has neither), and UTF-16 without a BOM is trusted only when the bytes look like it (below):
+  // otherwise a wrong meta tag turns a plain ASCII page into garbage.
   const declared = canonicalCharset(declaredCharset);
-  if (declared && declared !== 'utf-8') {
+  if (declared && declared !== 'utf-8' && !UNTRUSTED_DECLARATIONS.test(declared)) {
     return { text: iconv.decode(data, declared), encoding: declared };
   }
 
