@@ -68,7 +68,7 @@ describe('pipeline on S3 storage', () => {
       { name: 'huge.txt', content: oversized },
     ]);
     expect(upload.completed.map((file) => file.name)).toEqual(['guide.md']);
-    expect(upload.failed).toEqual([expect.objectContaining({ name: 'huge.txt', code: 'blob_too_large' })]);
+    expect(upload.failed).toEqual([expect.objectContaining({ name: 'huge.txt', code: 'file_too_large' })]);
     expect(await keysUnder(`collections/${pipeline.collection.id}/`)).toHaveLength(1);
 
     const [file] = await api.waitForSettled(pipeline.collection.id);
