@@ -1,24 +1,6 @@
-import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsTagList, IsTitle } from 'src/common/validation';
+import { PartialType } from '@nestjs/swagger';
+import { TitledResourceDto } from 'src/common/titled-resource.dto';
 
-export class CreateDatasetDto {
-  @IsTitle()
-  title: string;
-
-  @ApiPropertyOptional({ maxLength: 4096 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(4096)
-  details?: string;
-
-  @IsTagList()
-  tags: string[] = [];
-
-  @ApiPropertyOptional({ default: false })
-  @IsOptional()
-  @IsBoolean()
-  is_public: boolean = false;
-}
+export class CreateDatasetDto extends TitledResourceDto {}
 
 export class UpdateDatasetDto extends PartialType(CreateDatasetDto) {}
