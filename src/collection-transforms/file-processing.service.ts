@@ -231,7 +231,7 @@ export class FileProcessingService {
         char_count: document.text.length,
       },
       // A repeated table header or code fence (`prefix`) is stored and embedded with the chunk, so
-      // the chunk reads on its own; the offsets still locate the original slice.
+      // the chunk reads on its own. The offsets still locate the original slice.
       chunks: chunks.map((chunk) => ({
         text: (chunk.prefix ?? '') + chunk.text,
         start: chunk.start,
@@ -297,7 +297,7 @@ export class FileProcessingService {
 
   /**
    * Reads the file's bytes. Returns null when the blob is gone because a newer upload replaced
-   * the file in the meantime; a blob missing for any other reason is a failure of the file.
+   * the file in the meantime. A blob missing for any other reason is a failure of the file.
    */
   private async readFile(file: CollectionFileEntity): Promise<Buffer | null> {
     try {

@@ -1,8 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 // Limitation: a file has one stage even when several collection transforms process it, so the
-// stage shows the latest transform's event; each transform's own outcome is in its ledger.
-/** Where a file is in the pipeline; `failed` carries the reason in `stageReason`. */
+// stage shows the latest transform's event. Each transform's own outcome is in its ledger.
+/** Pipeline stage of a file; `failed` carries the reason in `stageReason`. */
 export enum FileStage {
   Stored = 'stored',
   Extracting = 'extracting',
