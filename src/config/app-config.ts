@@ -60,7 +60,13 @@ const environmentSchema = z.object({
   MAX_FILE_SIZE_MB: integer(1, 10240).default(100),
   S3_MAX_UPLOAD_SIZE_BYTES: integer(1).default(1024 * 1024 * 1024),
 
-  VECTOR_STORE: z.enum(['postgres']).default('postgres'),
+  VECTOR_STORE: z.enum(['postgres', 'qdrant']).default('postgres'),
+  QDRANT_URL: z.string().url().default('http://localhost:6333'),
+  // Sent as the api-key header. Never logged.
+  QDRANT_API_KEY: z.string().optional(),
+  QDRANT_TIMEOUT_SECS: integer(1, 3600).default(30),
+  QDRANT_QUANTIZATION_TYPE: z.enum(['none', 'scalar', 'product']).default('none'),
+  QDRANT_UPSERT_BATCH_SIZE: integer(1, 100_000).default(256),
 
   EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
   MAX_CHUNKS_PER_FILE: integer(1, 10_000_000).default(100_000),
@@ -119,8 +125,20 @@ export class StorageConfig {
   maxUploadBytes: number;
 }
 
+export class QdrantConfig {
+  url: string;
+  /** Secret: never log it. */
+  apiKey?: string;
+  timeoutSecs: number;
+  /** Quantization of new collections: scalar is int8, product is x16 compression. */
+  quantization: 'none' | 'scalar' | 'product';
+  /** Points sent per upsert request. */
+  upsertBatchSize: number;
+}
+
 export class PipelineConfig {
-  vectorStore: 'postgres';
+  vectorStore: 'postgres' | 'qdrant';
+  qdrant: QdrantConfig;
   extractionTimeoutSecs: number;
   /** A file that would produce more chunks fails, instead of filling the database. */
   maxChunksPerFile: number;
@@ -238,6 +256,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     pipeline: {
       vectorStore: e.VECTOR_STORE,
+      qdrant: {
+        url: e.QDRANT_URL,
+        apiKey: e.QDRANT_API_KEY,
+        timeoutSecs: e.QDRANT_TIMEOUT_SECS,
+        quantization: e.QDRANT_QUANTIZATION_TYPE,
+        upsertBatchSize: e.QDRANT_UPSERT_BATCH_SIZE,
+      },
       extractionTimeoutSecs: e.EXTRACTION_TIMEOUT_SECS,
       maxChunksPerFile: e.MAX_CHUNKS_PER_FILE,
       containerLimits: {

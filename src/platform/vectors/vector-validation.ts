@@ -170,10 +170,13 @@ function assertValidCondition(condition: FieldCondition, path: string): void {
     throw invalidFilter(`${path} must be an object with "key" and "match"`);
   }
   const { key, match } = condition;
-  // Qdrant reads "." and "[]" as a path into nested objects, so they are rejected here
-  // instead of matching a differently named field on the Postgres adapter.
-  if (typeof key !== 'string' || key.length === 0 || /[.[\]]/.test(key)) {
-    throw invalidFilter(`${path}.key ${JSON.stringify(key)} must be a non-empty top-level field name without ".", "[" or "]"`);
+  // Qdrant reads a key as a JSON path: "." and "[]" lead into nested objects, and a quoted
+  // segment cannot hold '"' or '\\'. Every adapter rejects them, so a filter means the same
+  // field on Postgres and on Qdrant.
+  if (typeof key !== 'string' || key.length === 0 || /[.[\]"\\]/.test(key)) {
+    throw invalidFilter(
+      `${path}.key ${JSON.stringify(key)} must be a non-empty top-level field name without ".", "[", "]", '"' or "\\"`,
+    );
   }
   if (typeof match !== 'object' || match === null) {
     throw invalidFilter(`${path}.match must be {"value": ...} or {"any": [...]}`);
