@@ -69,6 +69,12 @@ const environmentSchema = z.object({
   QDRANT_UPSERT_BATCH_SIZE: integer(1, 100_000).default(256),
 
   EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
+  // Sensitive: never logged. Checked again by SecretBox when the application starts.
+  ENCRYPTION_MASTER_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { message: 'expected 64 hexadecimal characters; generate one with `openssl rand -hex 32`' })
+    .optional(),
+  EMBEDDING_INFERENCE_API_URL: z.string().url().default('http://localhost:8090'),
   MAX_CHUNKS_PER_FILE: integer(1, 10_000_000).default(100_000),
   ARCHIVE_MAX_TOTAL_MB: integer(1, 102_400).default(500),
   ARCHIVE_MAX_ENTRIES: integer(1, 1_000_000).default(10_000),
@@ -136,7 +142,14 @@ export class QdrantConfig {
   upsertBatchSize: number;
 }
 
+export class SecurityConfig {
+  /** 64 hexadecimal characters, or undefined when API keys cannot be stored. */
+  encryptionMasterKey?: string;
+}
+
 export class PipelineConfig {
+  /** Base URL of the inference role, used by embedders of provider `internal`. */
+  inferenceUrl: string;
   vectorStore: 'postgres' | 'qdrant';
   qdrant: QdrantConfig;
   extractionTimeoutSecs: number;
@@ -155,6 +168,7 @@ export class AppConfig {
   nats: NatsConfig;
   storage: StorageConfig;
   pipeline: PipelineConfig;
+  security: SecurityConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -254,7 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFileBytes: e.MAX_FILE_SIZE_MB * 1024 * 1024,
       maxUploadBytes: e.S3_MAX_UPLOAD_SIZE_BYTES,
     },
+    security: { encryptionMasterKey: e.ENCRYPTION_MASTER_KEY },
     pipeline: {
+      inferenceUrl: e.EMBEDDING_INFERENCE_API_URL,
       vectorStore: e.VECTOR_STORE,
       qdrant: {
         url: e.QDRANT_URL,

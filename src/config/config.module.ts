@@ -1,5 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, DatabaseConfig, NatsConfig, PipelineConfig, ServerConfig, StorageConfig } from 'src/config/app-config';
+import {
+  AppConfig,
+  DatabaseConfig,
+  NatsConfig,
+  PipelineConfig,
+  SecurityConfig,
+  ServerConfig,
+  StorageConfig,
+} from 'src/config/app-config';
 
 /** Provides the validated configuration as typed sections, so a class injects only what it uses. */
 @Global()
@@ -13,6 +21,7 @@ export class ConfigModule {
       { provide: NatsConfig, useValue: config.nats },
       { provide: StorageConfig, useValue: config.storage },
       { provide: PipelineConfig, useValue: config.pipeline },
+      { provide: SecurityConfig, useValue: config.security },
     ];
     return { module: ConfigModule, providers, exports: providers.map((provider) => provider.provide) };
   }

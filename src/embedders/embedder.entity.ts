@@ -2,7 +2,12 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 
 export enum EmbedderProvider {
   Hashing = 'hashing',
+  Internal = 'internal',
+  OpenAi = 'openai',
+  Cohere = 'cohere',
 }
+
+export type TruncateStrategy = 'end' | 'start' | 'none';
 
 @Entity('embedders')
 export class EmbedderEntity {
@@ -15,6 +20,12 @@ export class EmbedderEntity {
   @Column({ name: 'batch_size', type: 'int' }) batchSize: number;
   @Column({ name: 'max_input_tokens', type: 'int' }) maxInputTokens: number;
   @Column({ name: 'is_public', default: false }) isPublic: boolean;
+  @Column({ name: 'base_url', type: 'text', nullable: true }) baseUrl: string | null;
+  @Column({ type: 'text', nullable: true }) model: string | null;
+  /** API key sealed with AES-256-GCM under ENCRYPTION_MASTER_KEY; never returned by the API. */
+  @Column({ name: 'api_key_sealed', type: 'text', nullable: true }) apiKeySealed: string | null;
+  /** What happens to an input longer than `maxInputTokens`: keep its start (`end`), its end (`start`), or fail (`none`). */
+  @Column({ name: 'truncate_strategy', type: 'text', default: 'end' }) truncateStrategy: TruncateStrategy;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -41,6 +41,16 @@ export class EmbeddersController {
     return toEmbedderResponse(await this.embedders.update(owner, id, dto));
   }
 
+  @Post(':id/test')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Embed a sample text with this embedder and report dimensions and latency' })
+  test(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<{ success: boolean; dimensions: number | null; latency_ms: number; message: string }> {
+    return this.embedders.test(owner, id);
+  }
+
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an embedder that no embedded dataset uses' })

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EmbedderEntity } from 'src/embedders/embedder.entity';
 import { EmbeddersController } from 'src/embedders/embedders.controller';
 import { EmbeddersService } from 'src/embedders/embedders.service';
+import { SecretSealer } from 'src/platform/crypto/secret-sealer';
 
 @Module({})
 export class EmbeddersModule {
@@ -13,7 +14,7 @@ export class EmbeddersModule {
       global: true,
       imports: [TypeOrmModule.forFeature([EmbedderEntity])],
       controllers: options.http ? [EmbeddersController] : [],
-      providers: [EmbeddersService],
+      providers: [EmbeddersService, SecretSealer],
       exports: [EmbeddersService],
     };
   }

@@ -12,6 +12,10 @@ export class EmbedderResponse {
   @ApiProperty() max_input_tokens: number;
   @ApiProperty({ type: Object }) config: Record<string, unknown>;
   @ApiProperty() is_public: boolean;
+  @ApiProperty({ nullable: true }) base_url: string | null;
+  @ApiProperty({ nullable: true }) model: string | null;
+  @ApiProperty({ description: 'Whether an API key is stored; the key itself is never returned' }) has_api_key: boolean;
+  @ApiProperty({ enum: ['end', 'start', 'none'] }) truncate_strategy: string;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 }
@@ -27,6 +31,10 @@ export function toEmbedderResponse(entity: EmbedderEntity): EmbedderResponse {
     max_input_tokens: entity.maxInputTokens,
     config: entity.config,
     is_public: entity.isPublic,
+    base_url: entity.baseUrl,
+    model: entity.model,
+    has_api_key: entity.apiKeySealed !== null,
+    truncate_strategy: entity.truncateStrategy,
     created_at: entity.createdAt.toISOString(),
     updated_at: entity.updatedAt.toISOString(),
   };

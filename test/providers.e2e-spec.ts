@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { RunningApp, startApp } from 'src/main';
+import { OpenAiStub } from 'src/testing/provider-stubs/openai.stub';
+import { ApiClient } from './support/api-client';
+import { TestEnvironment } from './support/test-environment';
+
+jest.setTimeout(180_000);
+
+describe('remote embedding provider (OpenAI wire format)', () => {
+  const environment = new TestEnvironment('providers');
+  const stub = new OpenAiStub({ dimensions: 16, apiKey: 'sk-test-secret' });
+  let running: RunningApp;
+  let api: ApiClient;
+  let stubUrl: string;
+
+  beforeAll(async () => {
+    stubUrl = `${await stub.start()}/v1`;
+    await environment.createDatabase();
+    running = await startApp(environment.config({ ROLE: 'all', ENCRYPTION_MASTER_KEY: randomBytes(32).toString('hex') }));
+    api = new ApiClient(running.url.replace('[::1]', '127.0.0.1'));
+  });
+
+  afterAll(async () => {
+    await running?.shutdown();
+    await stub.stop();
+    await environment.destroy();
+  });
+
+  it('seals the API key and never returns it', async () => {
+    const embedder = await api.post(
+      '/api/embedders',
+      { name: 'stub openai', provider: 'openai', base_url: stubUrl, model: 'text-embedding-3-small', dimensions: 16, api_key: 'sk-test-secret' },
+      201,
+    );
+    expect(embedder.has_api_key).toBe(true);
+    expect(JSON.stringify(embedder)).not.toContain('sk-test-secret');
+    expect(JSON.stringify(await api.get(`/api/embedders/${embedder.id}`))).not.toContain('sk-test-secret');
+
+    const [row] = await environment.query<{ api_key_sealed: string }>('SELECT api_key_sealed FROM embedders WHERE id = $1', [embedder.id]);
+    expect(row.api_key_sealed.startsWith('enc:v1:')).toBe(true);
+    expect(row.api_key_sealed).not.toContain('sk-test-secret');
+
+    const check = await api.post(`/api/embedders/${embedder.id}/test`, {}, 200);
+    expect(check).toMatchObject({ success: true, dimensions: 16 });
+    expect(stub.requests.at(-1)?.headers.authorization).toBe('Bearer sk-test-secret');
+  });
+
+  it('rejects a remote provider without a model', async () => {
+    const error = await api.post('/api/embedders', { name: 'no model', provider: 'openai', base_url: stubUrl, dimensions: 16 }, 400);
+    expect(error.code).toBe('embedder_model_missing');
+  });
+
+  it('embeds a dataset through the provider and rides out a short outage', async () => {
+    const embedder = await api.post(
+      '/api/embedders',
+      { name: 'pipeline openai', provider: 'openai', base_url: stubUrl, model: 'text-embedding-3-small', dimensions: 16, api_key: 'sk-test-secret' },
+      201,
+    );
+    const collection = await api.post('/api/collections', { title: 'provider files' }, 201);
+    const dataset = await api.post('/api/datasets', { title: 'provider chunks' }, 201);
+    await api.post('/api/collection-transforms', { title: 'provider extraction', collection_id: collection.id, dataset_id: dataset.id }, 201);
+    const transform = await api.post(
+      '/api/dataset-transforms',
+      { title: 'provider embedding', source_dataset_id: dataset.id, embedder_ids: [embedder.id] },
+      201,
+    );
+
+    stub.failNext(3, 503, { message: 'overloaded', retryAfter: '0' });
+    await api.upload(collection.id, [{ name: 'notes.md', content: '# Notes\n\nThe provider stub embeds this text.\n' }]);
+    const [file] = await api.waitForSettled(collection.id, 120_000);
+    expect(file.stage).toBe('embedded');
+
+    const stats = await api.get(`/api/embedded-datasets/${transform.embedded_datasets[0].id}/stats`);
+    expect(stats.points).toBe(stats.total_chunks);
+    const result = await api.search(transform.embedded_datasets[0].id, 'provider stub', 3);
+    expect(result.error).toBeUndefined();
+    expect(result.matches[0].source_file).toBe('notes.md');
+  });
+});
