@@ -225,6 +225,32 @@ describe('document pipeline (ROLE=all)', () => {
     expect(filter.code).toBe('invalid_filter');
   });
 
+  it('accepts strategy options through the API', async () => {
+    const base = { collection_id: pipeline.collection.id, dataset_id: pipeline.dataset.id, is_enabled: false };
+    const code = await api.post(
+      '/api/collection-transforms',
+      { ...base, title: 'code chunks', job_config: { chunking: { strategy: 'code_aware', chunk_size: 400, options: { language: 'python' } } } },
+      201,
+    );
+    expect(code.job_config.chunking).toMatchObject({ strategy: 'code_aware', chunk_size: 400, chunk_overlap: 40, options: { language: 'python' } });
+    const semantic = await api.post(
+      '/api/collection-transforms',
+      {
+        ...base,
+        title: 'semantic chunks',
+        job_config: { chunking: { strategy: 'semantic', chunk_size: 800, options: { embedder_id: pipeline.embedder.id } } },
+      },
+      201,
+    );
+    expect(semantic.job_config.chunking.options.embedder_id).toBe(pipeline.embedder.id);
+    const missing = await api.post(
+      '/api/collection-transforms',
+      { ...base, title: 'semantic without embedder', job_config: { chunking: { strategy: 'semantic', chunk_size: 800 } } },
+      400,
+    );
+    expect(missing.message).toMatch(/embedder_id/);
+  });
+
   it('removes every vector with a deleted collection', async () => {
     expect(await pointCount()).toBeGreaterThan(0);
     await api.delete(`/api/collections/${pipeline.collection.id}`);

@@ -46,10 +46,15 @@ export class CollectionTransformsService {
 
   /** The chunking settings of a transform, with defaults filled in and bounds checked. */
   static chunkingConfigOf(jobConfig: Record<string, unknown>): ChunkingConfig {
-    const chunking = (jobConfig.chunking ?? {}) as Record<string, unknown>;
-    // Request DTOs carry unset fields as undefined; those must not hide the defaults.
-    const provided = Object.fromEntries(Object.entries(chunking).filter(([, value]) => value !== undefined));
-    return validateChunkingConfig({ ...DEFAULT_CHUNKING_CONFIG, ...provided });
+    // Request DTOs carry unset fields as undefined, also inside `options`; those must not hide
+    // the defaults or count as settings.
+    const provided = withoutUndefined(jobConfig.chunking ?? {}) as Record<string, unknown>;
+    const defaults: Record<string, unknown> = { ...DEFAULT_CHUNKING_CONFIG };
+    // A small chunk_size given without an overlap gets a tenth of it, not the default 100.
+    if (typeof provided.chunk_size === 'number' && provided.chunk_overlap === undefined) {
+      defaults.chunk_overlap = Math.min(DEFAULT_CHUNKING_CONFIG.chunk_overlap, Math.floor(provided.chunk_size / 10));
+    }
+    return validateChunkingConfig({ ...defaults, ...provided });
   }
 
   async create(owner: Owner, dto: CreateCollectionTransformDto): Promise<CollectionTransformEntity> {
@@ -290,4 +295,14 @@ function normaliseJobConfig(jobConfig: { chunking?: unknown }): Record<string, u
     throw new InvalidInputError('invalid_chunking_config', 'chunking settings must not contain the NUL character or unpaired surrogates');
   }
   return { chunking: normalised };
+}
+
+function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefined);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .map(([key, entry]) => [key, withoutUndefined(entry)]),
+  );
 }

@@ -182,7 +182,7 @@ export class FileProcessingService {
     for (const child of document.children ?? []) {
       if (!child.document) {
         entryOutcomes.push({
-          path: child.path,
+          path: cleanEntryPath(child.path),
           status: 'failed',
           error_code: child.error?.code ?? 'entry_failed',
           error_message: child.error?.message ?? 'the entry could not be extracted',
@@ -190,7 +190,7 @@ export class FileProcessingService {
         continue;
       }
       const item = countChunks(await this.buildItem(file, child.path, child.document, chunking, embed));
-      entryOutcomes.push({ path: child.path, status: 'completed', chunk_count: item.chunks.length });
+      entryOutcomes.push({ path: item.entryPath, status: 'completed', chunk_count: item.chunks.length });
       items.push(item);
     }
 
@@ -216,6 +216,7 @@ export class FileProcessingService {
     chunking: ChunkingConfig,
     embed: ((texts: string[]) => Promise<number[][]>) | undefined,
   ): Promise<NewItem> {
+    entryPath = cleanEntryPath(entryPath);
     const chunks = await chunkDocument(document.text, chunking, document.segments, { embed });
     const source = entryPath ? { source_file: file.name, entry_path: entryPath } : { source_file: file.name };
     return {
@@ -368,4 +369,13 @@ export class FileProcessingService {
       [fileId, stage, reason],
     );
   }
+}
+
+const MAX_ENTRY_PATH_LENGTH = 1024;
+
+/** Removes control and bidirectional-override characters (which can disguise a name) and caps the length. */
+function cleanEntryPath(path: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
+  const cleaned = path.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  return cleaned.length <= MAX_ENTRY_PATH_LENGTH ? cleaned : `${cleaned.slice(0, MAX_ENTRY_PATH_LENGTH - 1)}…`;
 }

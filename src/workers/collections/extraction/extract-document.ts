@@ -148,6 +148,8 @@ interface ExtractorContext {
   container: ContainerContext;
 }
 
+// Limitation: extractors run on the worker's event loop, so a data file of tens of MB (JSON, CSV)
+// blocks it for seconds, delaying the other jobs and the health probes of that process.
 async function runExtractor(contentType: string, data: Buffer, context: ExtractorContext): Promise<ExtractorResult> {
   switch (contentType) {
     case PLAIN_TEXT:

@@ -1,3 +1,4 @@
+import { InvalidInputError } from 'src/common/app-error';
 import { convert, DomNode, FormatCallback, HtmlToTextOptions, SelectorDefinition } from 'html-to-text';
 
 import { ExtractedPart } from 'src/workers/collections/extraction/extraction.types';
@@ -83,7 +84,47 @@ function renderTableRows(rows: { text: string }[][]): string {
  * images dropped, headings as their own paragraphs, and `skipSelectors` removed.
  * Splits the result into sections at headings.
  */
+// Real pages rarely nest more than a few dozen elements.
+const MAX_HTML_DEPTH = 256;
+
+// Elements that never have a closing tag, so they do not deepen the tree.
+const VOID_ELEMENTS = new Set([
+  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr',
+]);
+// Elements whose end tag HTML allows to be left out (a list of 5,000 unclosed <li> is normal),
+// so they are not counted either.
+const OPTIONAL_END_ELEMENTS = new Set([
+  'html', 'head', 'body', 'p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot',
+  'option', 'optgroup', 'colgroup', 'caption', 'rb', 'rt', 'rp', 'rtc',
+]);
+// Nesting beyond this fails the file: parsing such markup takes seconds of synchronous work.
+const MAX_OPEN_ELEMENTS = 2000;
+
+/**
+ * Rejects markup nested so deeply that parsing it would block the event loop for seconds
+ * (a 2 MB page of 200,000 nested elements took about 20 s on a 2-core machine). A linear scan
+ * of the tags is enough. Unclosed tags other than those HTML lets stay open count as open, which
+ * errs on the side of rejecting.
+ */
+function assertReasonableNesting(html: string): void {
+  const tag = /<(\/?)([a-zA-Z][\w:-]*)[^>]*?(\/?)>/g;
+  let depth = 0;
+  for (let match = tag.exec(html); match; match = tag.exec(html)) {
+    const name = match[2].toLowerCase();
+    if (VOID_ELEMENTS.has(name) || OPTIONAL_END_ELEMENTS.has(name) || match[3] === '/') continue;
+    depth += match[1] === '/' ? -1 : 1;
+    if (depth > MAX_OPEN_ELEMENTS) {
+      throw new InvalidInputError(
+        'document_too_complex',
+        `the markup nests more than ${MAX_OPEN_ELEMENTS} elements deep; simplify its structure and upload it again`,
+      );
+    }
+    if (depth < 0) depth = 0;
+  }
+}
+
 export function renderHtml(html: string, options: RenderHtmlOptions): RenderedHtml {
+  assertReasonableNesting(html);
   const selectors: SelectorDefinition[] = [
     { selector: 'a', options: { ignoreHref: true } },
     { selector: 'img', format: 'skip' },
@@ -98,7 +139,9 @@ export function renderHtml(html: string, options: RenderHtmlOptions): RenderedHt
     formatters: { sectionHeading: formatHeading, sectionTable: formatTable },
     // html-to-text truncates input above 16 MiB by default and only warns; the extraction
     // limits on file size and text length apply instead.
-    limits: { maxInputLength: 0 },
+    // Deeper markup is cut off: html-to-text walks the tree recursively, and a page nested
+    // 200,000 elements deep would block the event loop for seconds before overflowing the stack.
+    limits: { maxInputLength: 0, maxDepth: MAX_HTML_DEPTH },
   };
 
   return splitAtHeadings(convert(html, conversionOptions));

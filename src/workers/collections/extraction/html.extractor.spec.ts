@@ -106,3 +106,16 @@ describe('HTML extraction', () => {
     });
   });
 });
+
+describe('extractHtml nesting limit', () => {
+  it('rejects markup nested thousands of elements deep', async () => {
+    const html = Buffer.from(`<html><body>${'<div>'.repeat(5000)}deep${'</div>'.repeat(5000)}</body></html>`);
+    await expect(extractDocument(html, 'nested.html', 'text/html')).rejects.toMatchObject({ code: 'document_too_complex' });
+  });
+
+  it('accepts thousands of unclosed list items', async () => {
+    const html = Buffer.from(`<html><body><ul>${'<li>item'.repeat(5000)}</ul></body></html>`);
+    const document = await extractDocument(html, 'list.html', 'text/html');
+    expect(document.text).toContain('item');
+  });
+});
