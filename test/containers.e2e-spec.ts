@@ -67,6 +67,29 @@ describe('archives and attachments (ROLE=all)', () => {
     expect(ledger.entries.every((entry: { path: string }) => entry.path.startsWith('attachment:'))).toBe(true);
   });
 
+  it('indexes each JSON record as its own item in records mode', async () => {
+    const collection = await api.post('/api/collections', { title: 'records files' }, 201);
+    await api.post(
+      '/api/collection-transforms',
+      {
+        title: 'records extraction',
+        collection_id: collection.id,
+        dataset_id: pipeline.dataset.id,
+        job_config: { extraction: { json_mode: 'records' } },
+      },
+      201,
+    );
+    await api.upload(collection.id, [corpusFile(CORPUS_DIR, 'ndjson-amazon-cellphones-array-rows.ndjson')]);
+    const [file] = await api.waitForSettled(collection.id);
+    expect(file.stage).toBe('embedded');
+    const items = await environment.query<{ source_entry_path: string }>(
+      'SELECT source_entry_path FROM dataset_items WHERE source_file_id = $1 ORDER BY created_at',
+      [file.id],
+    );
+    expect(items.length).toBeGreaterThan(1);
+    expect(items.every((item) => /^line:\d+$/.test(item.source_entry_path))).toBe(true);
+  });
+
   it('retries failed files on request', async () => {
     await api.upload(pipeline.collection.id, [corpusFile(CORPUS_DIR, 'pdf-encrypted-user-password-is-password.pdf')]);
     await api.waitForSettled(pipeline.collection.id);

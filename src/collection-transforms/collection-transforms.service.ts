@@ -284,8 +284,9 @@ export class CollectionTransformsService {
   }
 }
 
-function normaliseJobConfig(jobConfig: { chunking?: unknown }): Record<string, unknown> {
+function normaliseJobConfig(jobConfig: { chunking?: unknown; extraction?: unknown }): Record<string, unknown> {
   const { chunking } = jobConfig;
+  const extraction = withoutUndefined(jobConfig.extraction ?? {}) as { json_mode?: string };
   if (chunking !== undefined && (chunking === null || typeof chunking !== 'object' || Array.isArray(chunking))) {
     throw new InvalidInputError('invalid_chunking_config', 'job_config.chunking must be an object; leave it out for the defaults');
   }
@@ -294,7 +295,7 @@ function normaliseJobConfig(jobConfig: { chunking?: unknown }): Record<string, u
   if (JSON.stringify(normalised).includes('\\u0000') || (normalised.separators ?? []).some(hasUnsafeText)) {
     throw new InvalidInputError('invalid_chunking_config', 'chunking settings must not contain the NUL character or unpaired surrogates');
   }
-  return { chunking: normalised };
+  return { extraction: { json_mode: extraction.json_mode ?? 'document' }, chunking: normalised };
 }
 
 function withoutUndefined(value: unknown): unknown {

@@ -20,6 +20,7 @@ import { JetStreamService } from 'src/platform/messaging/jetstream.service';
 import { collectionTransformMetrics } from 'src/platform/observability/metrics';
 import { BlobStore } from 'src/platform/storage/blob-store';
 import { ChunkingConfig, chunkDocument } from 'src/workers/collections/chunking/chunk-text';
+import { JSON_TYPE, NDJSON } from 'src/workers/collections/extraction/content-type';
 import { ExtractedDocument, extractDocument } from 'src/workers/collections/extraction/extract-document';
 
 export type FileOutcome = 'completed' | 'failed' | 'skipped';
@@ -176,7 +177,13 @@ export class FileProcessingService {
       return item;
     };
 
-    if (document.text.trim() !== '') {
+    const jsonMode = (transform.jobConfig.extraction as { json_mode?: string } | undefined)?.json_mode;
+    const records = jsonMode === 'records' && (document.contentType === JSON_TYPE || document.contentType === NDJSON) ? splitRecords(document) : [];
+    if (records.length > 0) {
+      for (const record of records) {
+        items.push(countChunks(await this.buildItem(file, record.path, record.document, chunking, embed)));
+      }
+    } else if (document.text.trim() !== '') {
       items.push(countChunks(await this.buildItem(file, '', document, chunking, embed)));
     }
     for (const child of document.children ?? []) {
@@ -378,4 +385,20 @@ function cleanEntryPath(path: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what this removes
   const cleaned = path.replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
   return cleaned.length <= MAX_ENTRY_PATH_LENGTH ? cleaned : `${cleaned.slice(0, MAX_ENTRY_PATH_LENGTH - 1)}…`;
+}
+
+/** One document per JSON record (array element) or NDJSON line, named by its path or line. */
+function splitRecords(document: ExtractedDocument): Array<{ path: string; document: ExtractedDocument }> {
+  return document.segments
+    .map((segment, index) => {
+      const path = typeof segment.metadata.json_path === 'string'
+        ? segment.metadata.json_path
+        : typeof segment.metadata.line === 'number' ? `line:${segment.metadata.line}` : `record:${index}`;
+      const text = document.text.slice(segment.start, segment.end);
+      return {
+        path,
+        document: { ...document, text, segments: [{ start: 0, end: text.length, metadata: segment.metadata }], children: undefined },
+      };
+    })
+    .filter((record) => record.document.text.trim() !== '');
 }

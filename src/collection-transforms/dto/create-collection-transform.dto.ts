@@ -127,7 +127,26 @@ export class ChunkingConfigDto {
   options?: ChunkingOptionsDto;
 }
 
+export class ExtractionConfigDto {
+  @ApiPropertyOptional({
+    enum: ['document', 'records'],
+    default: 'document',
+    description:
+      'JSON and NDJSON files: document indexes the whole file as one item; records makes one item per record ' +
+      '(array element or line), so each record is found and cited on its own',
+  })
+  @IsOptional()
+  @IsIn(['document', 'records'])
+  json_mode?: 'document' | 'records';
+}
+
 export class CollectionTransformJobConfigDto {
+  @ApiPropertyOptional({ type: ExtractionConfigDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ExtractionConfigDto)
+  extraction?: ExtractionConfigDto;
+
   @ApiPropertyOptional({ type: ChunkingConfigDto })
   @IsOptional()
   @ValidateNested()
