@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RunningApp, startApp } from 'src/main';
 import { OpenAiStub } from 'src/testing/provider-stubs/openai.stub';
 import { ApiClient } from './support/api-client';
-import { TestEnvironment } from './support/test-environment';
+import { TestEnvironment, waitFor } from './support/test-environment';
 
 jest.setTimeout(180_000);
 
@@ -75,5 +75,26 @@ describe('remote embedding provider (OpenAI wire format)', () => {
     const result = await api.search(transform.embedded_datasets[0].id, 'provider stub', 3);
     expect(result.error).toBeUndefined();
     expect(result.matches[0].source_file).toBe('notes.md');
+
+    // A request the provider rejects fails the batch for good; retrying it once the cause is gone embeds it.
+    stub.failNext(1, 400, { message: 'input rejected by policy' });
+    await api.upload(collection.id, [{ name: 'second.md', content: '# Second\n\nAnother note for the provider.\n' }]);
+    const failedStats = await waitFor('a failed batch', async () => {
+      const current = await api.get(`/api/dataset-transforms/${transform.id}/stats`);
+      return current.batches_failed === 1 && current;
+    });
+    expect(failedStats.batches_failed).toBe(1);
+    const [failedBatch] = await environment.query<{ error_message: string }>(
+      `SELECT error_message FROM dataset_transform_batches WHERE dataset_transform_id = $1 AND status = 'failed'`,
+      [transform.id],
+    );
+    expect(failedBatch.error_message).toContain('input rejected by policy');
+
+    const retry = await api.post(`/api/dataset-transforms/${transform.id}/retry-failed`, {}, 201);
+    expect(retry.retried_count).toBe(1);
+    const files = await api.waitForSettled(collection.id, 60_000);
+    expect(files.map((file) => file.stage)).toEqual(['embedded', 'embedded']);
+    const finalStats = await api.get(`/api/dataset-transforms/${transform.id}/stats`);
+    expect(finalStats).toMatchObject({ batches_failed: 0, status: 'completed' });
   });
 });

@@ -76,6 +76,7 @@ const environmentSchema = z.object({
     .optional(),
   EMBEDDING_INFERENCE_API_URL: z.string().url().default('http://localhost:8090'),
   MAX_CHUNKS_PER_FILE: integer(1, 10_000_000).default(100_000),
+  STUCK_BATCH_THRESHOLD_HOURS: z.coerce.number().positive().max(720).default(2),
   ARCHIVE_MAX_TOTAL_MB: integer(1, 102_400).default(500),
   ARCHIVE_MAX_ENTRIES: integer(1, 1_000_000).default(10_000),
   ARCHIVE_MAX_DEPTH: integer(0, 10).default(3),
@@ -153,6 +154,8 @@ export class PipelineConfig {
   vectorStore: 'postgres' | 'qdrant';
   qdrant: QdrantConfig;
   extractionTimeoutSecs: number;
+  /** A batch `processing` for longer is taken to be lost with its worker and dispatched again. */
+  stuckBatchThresholdHours: number;
   /** A file that would produce more chunks fails, instead of filling the database. */
   maxChunksPerFile: number;
   /** Bounds on archives and attachments, so a zip bomb fails fast. */
@@ -281,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       },
       extractionTimeoutSecs: e.EXTRACTION_TIMEOUT_SECS,
       maxChunksPerFile: e.MAX_CHUNKS_PER_FILE,
+      stuckBatchThresholdHours: e.STUCK_BATCH_THRESHOLD_HOURS,
       containerLimits: {
         maxTotalBytes: e.ARCHIVE_MAX_TOTAL_MB * 1024 * 1024,
         maxEntries: e.ARCHIVE_MAX_ENTRIES,

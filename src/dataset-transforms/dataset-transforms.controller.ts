@@ -74,6 +74,25 @@ export class DatasetTransformsController {
     return { dataset_transform_id: id, batches_created: await this.transforms.trigger(owner, id) };
   }
 
+  @Post(':id/retry-failed')
+  @ApiOperation({ summary: 'Embed again every failed batch of the transform' })
+  async retryFailed(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<{ dataset_transform_id: string; retried_count: number }> {
+    return { dataset_transform_id: id, retried_count: await this.transforms.retryFailed(owner, id) };
+  }
+
+  @Post(':id/batches/:batchId/retry')
+  @ApiOperation({ summary: 'Embed one failed batch again' })
+  async retryBatch(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Param('batchId', ParseUUIDPipe) batchId: string,
+  ): Promise<{ dataset_transform_id: string; batch_id: string; retried_count: number }> {
+    return { dataset_transform_id: id, batch_id: batchId, retried_count: await this.transforms.retryFailed(owner, id, batchId) };
+  }
+
   @Get(':id/stats')
   @ApiOperation({ summary: 'Embedding progress: chunks embedded and batches by status' })
   stats(@CurrentOwner() owner: Owner, @Param('id', ParseUUIDPipe) id: string): Promise<DatasetTransformStats> {

@@ -122,6 +122,12 @@ export class DatasetTransformsService {
     return this.scheduler.scanTransform(transform);
   }
 
+  /** Embeds again the failed batches of the transform, or the one batch named. */
+  async retryFailed(owner: Owner, id: string, batchId?: string): Promise<number> {
+    await this.get(owner, id);
+    return this.scheduler.retryFailed(id, batchId);
+  }
+
   async stats(owner: Owner, id: string): Promise<DatasetTransformStats> {
     const transform = await this.get(owner, id);
     const [row] = await this.dataSource.query(

@@ -124,6 +124,7 @@ export class EmbeddingScheduler {
     embeddedDataset: Pick<EmbeddedDatasetEntity, 'id'>,
     embedderId: string,
     batchId: string,
+    attempt?: string,
   ): Promise<boolean> {
     const job: DatasetTransformJob = {
       job_id: randomUUID(),
@@ -134,7 +135,8 @@ export class EmbeddingScheduler {
       owner_id: transform.ownerId,
     };
     try {
-      await this.jetStream.publishJob(JobSubject.DatasetTransform, job, `dt-batch-${batchId}`);
+      // A retry needs a new message id, or NATS would drop it as a repeat within the window.
+      await this.jetStream.publishJob(JobSubject.DatasetTransform, job, attempt ? `dt-batch-${batchId}-${attempt}` : `dt-batch-${batchId}`);
       await this.dataSource.query('UPDATE dataset_transform_batches SET dispatched_at = now(), updated_at = now() WHERE id = $1', [
         batchId,
       ]);
@@ -143,6 +145,49 @@ export class EmbeddingScheduler {
       this.logger.error({ err: error, batch_id: batchId }, 'embedding job not published; the reconciler will retry');
       return false;
     }
+  }
+
+  /**
+   * Puts batches that have been `processing` longer than the threshold back to `pending` and
+   * publishes them again under a new message id. Their worker is taken to be gone; if it was
+   * only slow, the batch is embedded twice, which leaves the same points.
+   */
+  async redispatchStuck(thresholdHours: number): Promise<number> {
+    const rows = returnedRows<{ id: string }>(await this.dataSource.query(
+      `UPDATE dataset_transform_batches SET status = 'pending', dispatched_at = NULL, updated_at = now()
+        WHERE status = 'processing' AND started_at < now() - make_interval(secs => $1)
+        RETURNING id`,
+      [Math.round(thresholdHours * 3600)],
+    ));
+    if (rows.length > 0) this.logger.warn({ batches: rows.length }, 'stuck embedding batches dispatched again');
+    return this.redispatchBatches(rows.map((row) => row.id), 'stuck');
+  }
+
+  /** Sets failed batches (all of a transform, or one) back to pending and publishes them again. */
+  async retryFailed(transformId: string, batchId?: string): Promise<number> {
+    const rows = returnedRows<{ id: string }>(await this.dataSource.query(
+      `UPDATE dataset_transform_batches SET status = 'pending', error_message = NULL, dispatched_at = NULL, updated_at = now()
+        WHERE dataset_transform_id = $1 AND status = 'failed' AND ($2::uuid IS NULL OR id = $2::uuid)
+        RETURNING id`,
+      [transformId, batchId ?? null],
+    ));
+    return this.redispatchBatches(rows.map((row) => row.id), 'retry');
+  }
+
+  private async redispatchBatches(batchIds: string[], reason: string): Promise<number> {
+    if (batchIds.length === 0) return 0;
+    const rows: Array<{ id: string; dataset_transform_id: string; embedded_dataset_id: string; embedder_id: string; owner_id: string }> =
+      await this.dataSource.query(
+        'SELECT id, dataset_transform_id, embedded_dataset_id, embedder_id, owner_id FROM dataset_transform_batches WHERE id = ANY($1)',
+        [batchIds],
+      );
+    const attempt = `${reason}-${randomUUID()}`;
+    let published = 0;
+    for (const row of rows) {
+      const ok = await this.dispatch({ id: row.dataset_transform_id, ownerId: row.owner_id }, { id: row.embedded_dataset_id }, row.embedder_id, row.id, attempt);
+      if (ok) published += 1;
+    }
+    return published;
   }
 
   /** Publishes again the pending batches whose job was never published or has waited longer than `staleAfterSecs`. */
@@ -169,4 +214,12 @@ export class EmbeddingScheduler {
     }
     return published;
   }
+}
+
+/** TypeORM returns `[rows, affectedCount]` for an UPDATE or DELETE with RETURNING on Postgres. */
+function returnedRows<T>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as T[];
+  }
+  return result as T[];
 }

@@ -51,8 +51,9 @@ export class PipelineReconciler implements OnApplicationBootstrap, OnApplication
         const files = await this.collectionTransforms.dispatchAllUnprocessed(graceSecs);
         const batches = await this.scheduler.scanAllEnabled();
         const republished = await this.scheduler.redispatchPending(graceSecs);
-        if (files + batches + republished > 0) {
-          this.logger.log({ files, batches, republished }, 'pipeline reconciled');
+        const stuck = await this.scheduler.redispatchStuck(this.config.stuckBatchThresholdHours);
+        if (files + batches + republished + stuck > 0) {
+          this.logger.log({ files, batches, republished, stuck }, 'pipeline reconciled');
         }
       } finally {
         await runner.query('SELECT pg_advisory_unlock($1)', [RECONCILER_LOCK_KEY]);
