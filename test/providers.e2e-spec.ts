@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rotateKeys } from 'src/cli/rotate-keys';
 import { RunningApp, startApp } from 'src/main';
+import { SecretBox } from 'src/platform/crypto/secret-box';
 import { OpenAiStub } from 'src/testing/provider-stubs/openai.stub';
 import { ApiClient } from './support/api-client';
 import { TestEnvironment, waitFor } from './support/test-environment';
@@ -9,6 +11,7 @@ jest.setTimeout(180_000);
 describe('remote embedding provider (OpenAI wire format)', () => {
   const environment = new TestEnvironment('providers');
   const stub = new OpenAiStub({ dimensions: 16, apiKey: 'sk-test-secret' });
+  const masterKey = randomBytes(32).toString('hex');
   let running: RunningApp;
   let api: ApiClient;
   let stubUrl: string;
@@ -16,7 +19,7 @@ describe('remote embedding provider (OpenAI wire format)', () => {
   beforeAll(async () => {
     stubUrl = `${await stub.start()}/v1`;
     await environment.createDatabase();
-    running = await startApp(environment.config({ ROLE: 'all', ENCRYPTION_MASTER_KEY: randomBytes(32).toString('hex') }));
+    running = await startApp(environment.config({ ROLE: 'all', ENCRYPTION_MASTER_KEY: masterKey }));
     api = new ApiClient(running.url.replace('[::1]', '127.0.0.1'));
   });
 
@@ -43,6 +46,20 @@ describe('remote embedding provider (OpenAI wire format)', () => {
     const check = await api.post(`/api/embedders/${embedder.id}/test`, {}, 200);
     expect(check).toMatchObject({ success: true, dimensions: 16 });
     expect(stub.requests.at(-1)?.headers.authorization).toBe('Bearer sk-test-secret');
+  });
+
+  it('re-seals stored keys under a new master key', async () => {
+    const before = await environment.query<{ id: string; api_key_sealed: string }>('SELECT id, api_key_sealed FROM embedders WHERE api_key_sealed IS NOT NULL');
+    const newKey = randomBytes(32).toString('hex');
+    const count = await rotateKeys(environment.env({ ENCRYPTION_MASTER_KEY: masterKey, NEW_ENCRYPTION_MASTER_KEY: newKey }));
+    expect(count).toBe(before.length);
+    const after = await environment.query<{ id: string; api_key_sealed: string }>('SELECT id, api_key_sealed FROM embedders WHERE api_key_sealed IS NOT NULL');
+    for (const row of after) {
+      expect(SecretBox.fromHex(newKey).open(row.api_key_sealed)).toBe('sk-test-secret');
+      expect(() => SecretBox.fromHex(masterKey).open(row.api_key_sealed)).toThrow();
+    }
+    // Rotate back, so the running application's key opens them again.
+    await rotateKeys(environment.env({ ENCRYPTION_MASTER_KEY: newKey, NEW_ENCRYPTION_MASTER_KEY: masterKey }));
   });
 
   it('rejects a remote provider without a model', async () => {
