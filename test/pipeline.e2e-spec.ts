@@ -251,6 +251,29 @@ describe('document pipeline (ROLE=all)', () => {
     expect(missing.message).toMatch(/embedder_id/);
   });
 
+  it('stores pushed vectors in a standalone embedded dataset', async () => {
+    const standalone = await api.post('/api/embedded-datasets/standalone', { title: 'my vectors', dimensions: 4 }, 201);
+    expect(standalone).toMatchObject({ dimensions: 4, embedder_id: null, dataset_transform_id: null });
+    const points = ['a', 'b', 'c'].map((label, index) => ({ id: randomUUID(), vector: [1, index, 0, 0], payload: { label } }));
+    const pushed = await api.post(`/api/embedded-datasets/${standalone.id}/push-vectors`, { points }, 200);
+    expect(pushed).toEqual({ points_inserted: 3, collection_name: `embedded-dataset-${standalone.id}` });
+    const stored = await environment.query<{ count: string }>('SELECT count(*) AS count FROM vector_points WHERE collection_name = $1', [
+      pushed.collection_name,
+    ]);
+    expect(Number(stored[0].count)).toBe(3);
+
+    const wrongLength = await api.post(`/api/embedded-datasets/${standalone.id}/push-vectors`, { points: [{ id: randomUUID(), vector: [1, 2] }] }, 400);
+    expect(wrongLength.message).toMatch(/4/);
+    const notStandalone = await api.post(`/api/embedded-datasets/${pipeline.embeddedDatasetId}/push-vectors`, { points }, 400);
+    expect(notStandalone.code).toBe('embedded_dataset_not_standalone');
+    const search = await api.search(standalone.id, 'anything');
+    expect(search.error).toMatch(/no embedder/);
+
+    await api.delete(`/api/embedded-datasets/${standalone.id}`);
+    const after = await environment.query('SELECT 1 FROM vector_collections WHERE name = $1', [pushed.collection_name]);
+    expect(after).toEqual([]);
+  });
+
   it('removes every vector with a deleted collection', async () => {
     expect(await pointCount()).toBeGreaterThan(0);
     await api.delete(`/api/collections/${pipeline.collection.id}`);

@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { NotFoundError } from 'src/common/app-error';
+import { InvalidInputError, NotFoundError } from 'src/common/app-error';
 import { Owner } from 'src/common/owner';
 import { Page } from 'src/common/validation';
 import { EmbeddedDatasetEntity } from 'src/embedded-datasets/embedded-dataset.entity';
 import { EmbeddedDatasetErrorCode } from 'src/embedded-datasets/embedded-datasets.errors';
 import { EmbedderEntity } from 'src/embedders/embedder.entity';
-import { PayloadFilter, VectorStore } from 'src/platform/vectors/vector-store';
+import { PayloadFilter, VectorPoint, VectorStore } from 'src/platform/vectors/vector-store';
 
 export interface EmbeddedDatasetStats {
   embedded_dataset_id: string;
@@ -92,6 +93,52 @@ export class EmbeddedDatasetsService {
     const saved = await repository.save(row);
     saved.collectionName = EmbeddedDatasetsService.collectionNameFor(saved.id);
     return repository.save(saved);
+  }
+
+  /** Creates an embedded dataset with no embedder, filled only through `pushVectors`. */
+  async createStandalone(owner: Owner, title: string, dimensions: number): Promise<EmbeddedDatasetEntity> {
+    const saved = await this.embeddedDatasets.save(
+      this.embeddedDatasets.create({ ownerId: owner.id, title, dimensions, collectionName: `pending-${randomUUID()}` }),
+    );
+    saved.collectionName = EmbeddedDatasetsService.collectionNameFor(saved.id);
+    await this.embeddedDatasets.save(saved);
+    try {
+      await this.vectors.ensureCollection(saved.collectionName, dimensions);
+    } catch (error) {
+      await this.embeddedDatasets.delete({ id: saved.id });
+      throw error;
+    }
+    return saved;
+  }
+
+  /**
+   * Stores caller-made vectors in a standalone embedded dataset. Points with an id replace the
+   * point of that id; the vector store checks ids and vector lengths.
+   */
+  async pushVectors(owner: Owner, id: string, points: VectorPoint[]): Promise<{ points_inserted: number; collection_name: string }> {
+    const embeddedDataset = await this.get(owner, id);
+    if (embeddedDataset.datasetTransformId !== null) {
+      throw new InvalidInputError(
+        'embedded_dataset_not_standalone',
+        `embedded dataset ${id} is filled by its dataset transform; push vectors to a standalone embedded dataset`,
+      );
+    }
+    await this.vectors.ensureCollection(embeddedDataset.collectionName, embeddedDataset.dimensions);
+    await this.vectors.upsert(embeddedDataset.collectionName, points);
+    return { points_inserted: points.length, collection_name: embeddedDataset.collectionName };
+  }
+
+  /** Deletes a standalone embedded dataset and its vectors; transform-backed ones go with their transform. */
+  async deleteStandalone(owner: Owner, id: string): Promise<void> {
+    const embeddedDataset = await this.get(owner, id);
+    if (embeddedDataset.datasetTransformId !== null) {
+      throw new InvalidInputError(
+        'embedded_dataset_not_standalone',
+        `embedded dataset ${id} belongs to a dataset transform; remove its embedder from the transform instead`,
+      );
+    }
+    await this.vectors.deleteCollection(embeddedDataset.collectionName);
+    await this.embeddedDatasets.delete({ id });
   }
 
   async ensureVectorCollection(embeddedDataset: EmbeddedDatasetEntity): Promise<void> {
