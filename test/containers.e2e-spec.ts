@@ -1,5 +1,6 @@
-import { RunningApp, startApp } from 'src/main';
+import { RunningApp } from 'src/main';
 import { ApiClient, corpusFile } from './support/api-client';
+import { startPipelineApp } from './support/pipeline-app';
 import { CORPUS_DIR, TestEnvironment, waitFor } from './support/test-environment';
 
 jest.setTimeout(240_000);
@@ -11,10 +12,7 @@ describe('archives and attachments (ROLE=all)', () => {
   let pipeline: Awaited<ReturnType<ApiClient['createPipeline']>>;
 
   beforeAll(async () => {
-    await environment.createDatabase();
-    running = await startApp(environment.config({ ROLE: 'all' }));
-    api = new ApiClient(running.url.replace('[::1]', '127.0.0.1'));
-    pipeline = await api.createPipeline('containers');
+    ({ running, api, pipeline } = await startPipelineApp(environment, 'containers'));
   });
 
   afterAll(async () => {

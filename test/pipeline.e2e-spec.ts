@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { JetStreamService } from 'src/platform/messaging/jetstream.service';
 import { JobSubject } from 'src/platform/messaging/streams';
-import { RunningApp, startApp } from 'src/main';
+import { RunningApp } from 'src/main';
 import { ApiClient, corpusFile } from './support/api-client';
+import { startPipelineApp } from './support/pipeline-app';
 import { CORPUS_DIR, TestEnvironment, waitFor } from './support/test-environment';
 
 jest.setTimeout(240_000);
@@ -21,10 +22,7 @@ describe('document pipeline (ROLE=all)', () => {
   let pipeline: Awaited<ReturnType<ApiClient['createPipeline']>>;
 
   beforeAll(async () => {
-    await environment.createDatabase();
-    running = await startApp(environment.config({ ROLE: 'all' }));
-    api = new ApiClient(running.url.replace('[::1]', '127.0.0.1'));
-    pipeline = await api.createPipeline('corpus');
+    ({ running, api, pipeline } = await startPipelineApp(environment, 'corpus'));
   });
 
   afterAll(async () => {

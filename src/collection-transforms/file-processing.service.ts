@@ -387,7 +387,7 @@ function cleanEntryPath(path: string): string {
   return cleaned.length <= MAX_ENTRY_PATH_LENGTH ? cleaned : `${cleaned.slice(0, MAX_ENTRY_PATH_LENGTH - 1)}…`;
 }
 
-/** One document per JSON record (array element) or NDJSON line, named by its path or line. */
+/** Splits a JSON or NDJSON document into one document per record (array element or line), named by its path or line. */
 function splitRecords(document: ExtractedDocument): Array<{ path: string; document: ExtractedDocument }> {
   return document.segments
     .map((segment, index) => {

@@ -194,9 +194,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
-      const given = cleaned[name];
-      const shown = given === undefined ? 'is missing' : `has invalid value "${given}"`;
-      problems.push(`${name} ${shown}: ${issue.message}`);
+      const value = cleaned[name];
+      const state = value === undefined ? 'is missing' : `has invalid value "${value}"`;
+      problems.push(`${name} ${state}: ${issue.message}`);
     }
   }
 

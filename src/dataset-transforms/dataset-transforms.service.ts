@@ -84,14 +84,14 @@ export class DatasetTransformsService {
     rejectNullFields(dto, ['title', 'is_enabled', 'embedder_ids']);
     const transform = await this.get(owner, id);
     const existing = await this.embeddedDatasets.listForTransform(id);
-    const wantedIds = dto.embedder_ids ?? transform.embedderIds;
-    const embedders = await this.embedders.getMany(owner.id, wantedIds);
-    const removed = existing.filter((row) => !wantedIds.includes(row.embedderId ?? ''));
+    const requestedIds = dto.embedder_ids ?? transform.embedderIds;
+    const embedders = await this.embedders.getMany(owner.id, requestedIds);
+    const removed = existing.filter((row) => !requestedIds.includes(row.embedderId ?? ''));
 
     const added = await this.dataSource.transaction(async (manager) => {
       if (dto.title !== undefined) transform.title = dto.title;
       if (dto.is_enabled !== undefined) transform.isEnabled = dto.is_enabled;
-      transform.embedderIds = wantedIds;
+      transform.embedderIds = requestedIds;
       await manager.getRepository(DatasetTransformEntity).save(transform);
       await this.embeddedDatasets.deleteRows(manager, removed.map((row) => row.id));
       const created: EmbeddedDatasetEntity[] = [];

@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { toPostgresJson } from 'src/common/postgres-json';
 import { CreateStandaloneEmbeddedDatasetDto, PushVectorsDto } from 'src/embedded-datasets/dto/push-vectors.dto';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOwner, Owner } from 'src/common/owner';
@@ -32,7 +31,7 @@ export class EmbeddedDatasetsController {
     return this.embeddedDatasets.pushVectors(
       owner,
       id,
-      dto.points.map((point) => ({ id: point.id, vector: point.vector, payload: toPostgresJson(point.payload ?? {}) })),
+      dto.points.map((point) => ({ id: point.id, vector: point.vector, payload: point.payload ?? {} })),
     );
   }
 

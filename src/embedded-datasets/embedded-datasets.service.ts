@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { InvalidInputError, NotFoundError } from 'src/common/app-error';
+import { toPostgresJson } from 'src/common/postgres-json';
 import { Owner } from 'src/common/owner';
 import { Page } from 'src/common/validation';
 import { EmbeddedDatasetEntity } from 'src/embedded-datasets/embedded-dataset.entity';
@@ -124,7 +125,9 @@ export class EmbeddedDatasetsService {
       );
     }
     await this.vectors.ensureCollection(embeddedDataset.collectionName, embeddedDataset.dimensions);
-    await this.vectors.upsert(embeddedDataset.collectionName, points);
+    // Payloads come from the caller; the Postgres vector store keeps them in jsonb.
+    const cleaned = points.map((point) => ({ ...point, payload: toPostgresJson(point.payload) }));
+    await this.vectors.upsert(embeddedDataset.collectionName, cleaned);
     return { points_inserted: points.length, collection_name: embeddedDataset.collectionName };
   }
 

@@ -24,7 +24,7 @@ export class EmbedderEntity {
   @Column({ type: 'text', nullable: true }) model: string | null;
   /** API key sealed with AES-256-GCM under ENCRYPTION_MASTER_KEY; never returned by the API. */
   @Column({ name: 'api_key_sealed', type: 'text', nullable: true }) apiKeySealed: string | null;
-  /** What happens to an input longer than `maxInputTokens`: keep its start (`end`), its end (`start`), or fail (`none`). */
+  /** Handling of an input longer than `maxInputTokens`: keep its start (`end`), keep its end (`start`), or fail (`none`). */
   @Column({ name: 'truncate_strategy', type: 'text', default: 'end' }) truncateStrategy: TruncateStrategy;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

@@ -18,9 +18,9 @@ export class ApiClient {
     });
     const text = await response.text();
     const parsed = text.length > 0 && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;
-    const wanted = expectedStatus ?? (response.ok ? response.status : 200);
-    if (response.status !== wanted) {
-      throw new Error(`${method} ${route} returned ${response.status}, expected ${wanted}: ${text.slice(0, 500)}`);
+    const expected = expectedStatus ?? (response.ok ? response.status : 200);
+    if (response.status !== expected) {
+      throw new Error(`${method} ${route} returned ${response.status}, expected ${expected}: ${text.slice(0, 500)}`);
     }
     return parsed as T;
   }

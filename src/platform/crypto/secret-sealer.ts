@@ -5,7 +5,7 @@ import { SecretBox } from 'src/platform/crypto/secret-box';
 
 /**
  * Seals and opens API keys under ENCRYPTION_MASTER_KEY. Without a key the application still
- * runs, but storing or using an API key fails with a message that says how to set one.
+ * runs, but storing or using an API key fails with a message that explains how to set one.
  */
 @Injectable()
 export class SecretSealer {

@@ -10,7 +10,7 @@ export interface JobDelivery {
   signal: AbortSignal;
 }
 
-/** What a job handler may know about the delivery it runs in (`@Ctx() context: JobContext`). */
+/** Delivery details a job handler can read (`@Ctx() context: JobContext`). */
 export class JobContext extends BaseRpcContext<[JobDelivery]> {
   get delivery(): JobDelivery {
     return this.args[0];

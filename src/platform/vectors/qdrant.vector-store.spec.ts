@@ -247,7 +247,7 @@ describe('QdrantVectorStore against the Qdrant double', () => {
     });
 
     it('timeout is unavailable', async () => {
-      // A server that accepts connections but never answers.
+      // A server that accepts connections but never responds.
       const sockets: Socket[] = [];
       const hanging = createNetServer((socket) => sockets.push(socket));
       await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));

@@ -77,7 +77,7 @@ export function matchesFilter(filter: ParsedFilter | null, payload: Record<strin
   return filter.should === null || filter.should.some((condition) => matchesCondition(condition, payload));
 }
 
-/** A clause may hold one condition or a list of them. */
+/** Returns the conditions of a clause, which contains one condition or a list of them. */
 function parseClause(raw: unknown, clause: string): ParsedCondition[] | null {
   if (raw === null || raw === undefined) {
     return null;

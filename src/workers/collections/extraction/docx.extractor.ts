@@ -80,7 +80,7 @@ export async function extractDocx(data: Buffer, context: DocxContext): Promise<E
  * such as identical first-page and default headers, are left out.
  */
 /**
- * Inflates every XML part through the bounded package reader before mammoth sees the file.
+ * Inflates every XML part through the bounded package reader before mammoth reads the file.
  * mammoth unzips parts fully in memory without limits, so a ZIP bomb (a small DOCX whose
  * document.xml inflates to gigabytes) must fail here, with `docx_too_large` or `docx_damaged`.
  */

@@ -286,8 +286,8 @@ function emptyDocumentError(fileName: string): InvalidInputError {
 
 /**
  * Maps a plain exception from a parser to a failure of the file. Parsers work on the file's
- * bytes alone, so the same file fails the same way every time and a retry would not help; a
- * stack overflow on deeply nested markup is the typical case. Errors that are already
+ * bytes alone, so the same file fails the same way every time and a retry would not help.
+ * A stack overflow on deeply nested markup is the typical case. Errors that are already
  * classified (`AppError`) keep their kind.
  */
 function asExtractionFailure(error: unknown, fileName: string): unknown {

@@ -31,7 +31,7 @@ export interface ExtractedChild {
   path: string;
   /** The extracted document, when extraction succeeded. */
   document?: ExtractedDocument;
-  /** Why this child failed; the other children are unaffected. */
+  /** Reason this child failed; the other children are unaffected. */
   error?: { code: string; message: string };
 }
 

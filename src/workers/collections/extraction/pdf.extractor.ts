@@ -35,7 +35,7 @@ interface PdfPages {
 }
 
 // UTF-8 needs at most 3 bytes per UTF-16 code unit, so stdout beyond this many bytes per
-// allowed character holds more text than allowed before normalisation. pdftotext is stopped
+// allowed character contains more text than allowed before normalisation. pdftotext is stopped
 // there, before it fills memory.
 const STDOUT_BYTES_PER_CHAR = 3;
 

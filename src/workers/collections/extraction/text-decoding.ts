@@ -45,9 +45,9 @@ export function decodeText(data: Buffer, declaredCharset?: string): DecodedText 
     return { text: utf8, encoding: 'utf-8' };
   }
 
-  // A declaration of UTF-7 or UTF-32 is ignored, as browsers do (the WHATWG Encoding Standard
-  // has neither), and UTF-16 without a BOM is trusted only when the bytes look like it (below):
-  // otherwise a wrong meta tag turns a plain ASCII page into garbage.
+  // A declaration of UTF-7 or UTF-32 is ignored, as browsers do, because the WHATWG Encoding
+  // Standard has neither. UTF-16 without a BOM is trusted only when the bytes look like it
+  // (below). Otherwise a wrong meta tag turns a plain ASCII page into garbage.
   const declared = canonicalCharset(declaredCharset);
   if (declared && declared !== 'utf-8' && !UNTRUSTED_DECLARATIONS.test(declared)) {
     return { text: iconv.decode(data, declared), encoding: declared };

@@ -194,10 +194,10 @@ export function decodeEntryName(entry: yauzl.Entry, legacyEncoding: LegacyNameEn
 
 /**
  * Picks one encoding for all non-ASCII names stored without the UTF-8 flag. The ZIP
- * specification (APPNOTE appendix D) defines such names as CP437, but archivers write names in the system code
- * page, so names that are valid UTF-8 are read as UTF-8 (macOS and Linux tools), and names
- * that pair up as GBK double-byte characters, mostly in the GB2312 hanzi rows, as GBK
- * (Chinese Windows). Western CP437 names rarely pass that test, because their accented
+ * specification (APPNOTE appendix D) defines such names as CP437, but archivers write names in
+ * the system code page. So names that are valid UTF-8 are read as UTF-8 (macOS and Linux
+ * tools). Names that pair up as GBK double-byte characters, mostly in the GB2312 hanzi rows,
+ * are read as GBK (Chinese Windows). Western CP437 names rarely pass that test, because their accented
  * letters (0x80-0xA5) are followed by ASCII bytes.
  */
 export function detectLegacyNameEncoding(entries: yauzl.Entry[]): LegacyNameEncoding | undefined {
