@@ -2,7 +2,8 @@
 const shared = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   rootDir: __dirname,
-  testEnvironment: 'node',
+  // Node's environment with the main context's typed arrays, which onnxruntime-node needs.
+  testEnvironment: '<rootDir>/test/support/shared-typed-arrays-environment.ts',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] },
   moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
 };

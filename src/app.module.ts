@@ -2,7 +2,7 @@ import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { AppExceptionFilter } from 'src/common/app-exception.filter';
-import { AppConfig } from 'src/config/app-config';
+import { AppConfig, rolesNeedPlatform } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
 import { Role } from 'src/config/roles';
 import { CollectionsModule } from 'src/collections/collections.module';
@@ -12,6 +12,7 @@ import { DatasetTransformsModule } from 'src/dataset-transforms/dataset-transfor
 import { EmbeddedDatasetsModule } from 'src/embedded-datasets/embedded-datasets.module';
 import { EmbeddersModule } from 'src/embedders/embedders.module';
 import { HealthModule } from 'src/health/health.module';
+import { InferenceModule } from 'src/inference/inference.module';
 import { DatabaseModule } from 'src/platform/database/database.module';
 import { MessagingModule } from 'src/platform/messaging/messaging.module';
 import { LoggingModule } from 'src/platform/observability/logging.module';
@@ -31,8 +32,7 @@ interface RoleWiring {
   providers: Provider[];
 }
 
-// Limitation: worker-viz and inference start with health and metrics only; their jobs and
-// models are not built yet.
+// Limitation: worker-viz starts with health and metrics only; its jobs are not built yet.
 const ROLE_WIRING: Record<Role, RoleWiring> = {
   api: { http: true, consumers: [], providers: [] },
   'worker-collections': { http: false, consumers: [CollectionTransformConsumer], providers: [PipelineReconciler] },
@@ -53,6 +53,9 @@ export class AppModule {
     const http = wiring.some((role) => role.http);
     const consumers = [...new Set(wiring.flatMap((role) => role.consumers))];
     const roleProviders = [...new Set(wiring.flatMap((role) => role.providers))];
+    const inference = config.roles.includes('inference');
+    // The inference role alone runs without Postgres, NATS and stores, as a GPU pod should.
+    const platform = rolesNeedPlatform(config.roles);
 
     return {
       module: AppModule,
@@ -60,21 +63,30 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config.server, config.roles),
         PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } }),
-        DatabaseModule,
-        MessagingModule,
-        StorageModule,
-        VectorsModule,
-        HealthModule.register({ includeBacklog: http }),
-        EmbeddersModule.register({ http }),
-        EmbeddedDatasetsModule.register({ http }),
-        DatasetsModule.register({ http }),
-        DatasetTransformsModule.register({ http }),
-        CollectionsModule.register({ http }),
-        CollectionTransformsModule.register({ http }),
+        HealthModule.register({ includeBacklog: http, inference }),
+        ...(inference ? [InferenceModule] : []),
+        ...(platform
+          ? [
+              DatabaseModule,
+              MessagingModule,
+              StorageModule,
+              VectorsModule,
+              EmbeddersModule.register({ http }),
+              EmbeddedDatasetsModule.register({ http }),
+              DatasetsModule.register({ http }),
+              DatasetTransformsModule.register({ http }),
+              CollectionsModule.register({ http }),
+              CollectionTransformsModule.register({ http }),
+            ]
+          : []),
         ...(http ? [SearchModule] : []),
       ],
       controllers: consumers,
-      providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }, MetricsCollector, ...(roleProviders as Provider[])],
+      providers: [
+        { provide: APP_FILTER, useClass: AppExceptionFilter },
+        ...(platform ? [MetricsCollector] : []),
+        ...(roleProviders as Provider[]),
+      ],
     };
   }
 }

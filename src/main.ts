@@ -26,9 +26,11 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.use(httpMetricsMiddleware);
+  // Embedding requests and pushed vectors are larger than body-parser's 100 kB default.
+  app.useBodyParser('json', { limit: `${config.server.maxJsonBodyMb}mb` });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
 
-  if (config.roles.includes('api')) {
+  if (config.roles.includes('api') || config.roles.includes('inference')) {
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
@@ -51,8 +53,7 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     await app.startAllMicroservices();
   }
 
-  // The visualization worker alone keeps the probe port of the reference deployment.
-  const port = config.roles.length === 1 && config.roles[0] === 'worker-viz' ? config.server.healthCheckPort : config.server.port;
+  const port = listenPort(config);
   await app.listen(port, config.server.hostname);
   const url = await app.getUrl();
 
@@ -65,6 +66,16 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
     return closing;
   };
   return { app, jobServer, url, shutdown };
+}
+
+/**
+ * A process running one role that has its own port in the deployment guide listens there:
+ * the visualization worker on HEALTH_CHECK_PORT, the inference role on INFERENCE_PORT.
+ */
+function listenPort(config: AppConfig): number {
+  if (config.roles.length === 1 && config.roles[0] === 'worker-viz') return config.server.healthCheckPort;
+  if (config.roles.length === 1 && config.roles[0] === 'inference') return config.inference.port;
+  return config.server.port;
 }
 
 function securityHeaders(_request: Request, response: Response, next: NextFunction): void {

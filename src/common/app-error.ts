@@ -2,7 +2,7 @@
  * Kinds of failure shared by HTTP and job handling. The HTTP filter maps a kind to a
  * status code; the JetStream transport maps it to retry or dead-letter.
  */
-export type AppErrorKind = 'not_found' | 'invalid' | 'conflict' | 'forbidden' | 'unavailable' | 'internal';
+export type AppErrorKind = 'not_found' | 'invalid' | 'conflict' | 'forbidden' | 'overloaded' | 'unavailable' | 'internal';
 
 /**
  * Base class of every error the application throws on purpose. `code` is a stable,
@@ -43,6 +43,18 @@ export class ConflictError extends AppError {
 export class UnavailableError extends AppError {
   constructor(code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super('unavailable', code, message, details, options);
+  }
+}
+
+/** The service is busy; the caller should retry after `retryAfterSecs` (HTTP 429 with Retry-After). */
+export class OverloadedError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSecs: number,
+    details?: Record<string, unknown>,
+  ) {
+    super('overloaded', code, message, details);
   }
 }
 

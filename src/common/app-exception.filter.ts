@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Request, Response } from 'express';
 import { throwError } from 'rxjs';
-import { AppError, AppErrorKind, assertNever } from 'src/common/app-error';
+import { AppError, AppErrorKind, OverloadedError, assertNever } from 'src/common/app-error';
 
 export interface ErrorBody {
   code: string;
@@ -20,6 +20,8 @@ export function statusForKind(kind: AppErrorKind): number {
       return HttpStatus.CONFLICT;
     case 'forbidden':
       return HttpStatus.FORBIDDEN;
+    case 'overloaded':
+      return HttpStatus.TOO_MANY_REQUESTS;
     case 'unavailable':
       return HttpStatus.SERVICE_UNAVAILABLE;
     case 'internal':
@@ -50,6 +52,9 @@ export class AppExceptionFilter implements ExceptionFilter {
 
     if (status >= 500) {
       this.logger.error({ err: exception, request_id: requestId, path: request.url }, 'request failed');
+    }
+    if (exception instanceof OverloadedError) {
+      response.setHeader('Retry-After', String(exception.retryAfterSecs));
     }
     response.status(status).json(body);
     return undefined;

@@ -55,6 +55,54 @@ describe(loadConfig.name, () => {
     expect(problemsOf({})).toEqual([expect.stringMatching(/^DATABASE_URL is missing/)]);
   });
 
+  it('lets the inference role run without DATABASE_URL', () => {
+    const sut = loadConfig({ ROLE: 'inference' });
+    expect(sut.roles).toEqual(['inference']);
+    expect(sut.inference.port).toBe(8090);
+  });
+
+  it('reads the inference settings of the deployment guide', () => {
+    const sut = loadConfig({
+      ROLE: 'inference',
+      INFERENCE_PORT: '8090',
+      INFERENCE_CUDA_ENABLED: 'true',
+      INFERENCE_CUDA_DEVICE_ID: '1',
+      INFERENCE_PRELOAD_MODELS: 'BAAI/bge-small-en-v1.5, BAAI/bge-reranker-base',
+      HF_HOME: '/models',
+      HF_ENDPOINT: 'https://artifactory.example.com/api/huggingfaceml/hf/',
+    });
+    expect(sut.inference).toMatchObject({
+      cudaEnabled: true,
+      cudaDeviceId: 1,
+      preloadModels: ['BAAI/bge-small-en-v1.5', 'BAAI/bge-reranker-base'],
+      allowedModels: ['BAAI/bge-small-en-v1.5', 'BAAI/bge-reranker-base'],
+      hfHome: '/models',
+      hubCacheDir: '/models/hub',
+      downloadEndpoint: 'https://artifactory.example.com/api/huggingfaceml/hf',
+    });
+  });
+
+  it('allows downloads only with HF_ENDPOINT and without HF_HUB_OFFLINE', () => {
+    expect(loadConfig({ ROLE: 'inference' }).inference.downloadEndpoint).toBeUndefined();
+    expect(loadConfig({ ROLE: 'inference', HF_ENDPOINT: 'http://hub.local', HF_HUB_OFFLINE: '1' }).inference.downloadEndpoint).toBeUndefined();
+  });
+
+  it('rejects preloaded models missing from the allow-list', () => {
+    expect(problemsOf({ ROLE: 'inference', INFERENCE_PRELOAD_MODELS: 'a/b', INFERENCE_ALLOWED_MODELS: 'c/d' })).toEqual([
+      'INFERENCE_PRELOAD_MODELS names models missing from INFERENCE_ALLOWED_MODELS: a/b',
+    ]);
+  });
+
+  it('rejects model ids that are not repository ids', () => {
+    const [problem] = problemsOf({ ROLE: 'inference', INFERENCE_PRELOAD_MODELS: '../secrets' });
+    expect(problem).toContain('INFERENCE_PRELOAD_MODELS');
+  });
+
+  it('points internal embedders at its own port when it also runs inference', () => {
+    expect(loadConfig({ ...BASE, PORT: '9000' }).pipeline.inferenceUrl).toBe('http://127.0.0.1:9000');
+    expect(loadConfig({ ...BASE, ROLE: 'api' }).pipeline.inferenceUrl).toBe('http://localhost:8090');
+  });
+
   it('requires S3 settings only for the s3 backend', () => {
     const problems = problemsOf({ ...BASE, STORAGE_BACKEND: 's3' });
     expect(problems).toEqual([

@@ -1,5 +1,8 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseRoles, Role } from 'src/config/roles';
+import { MODEL_ID_PATTERN } from 'src/inference/model-id';
 import { ContainerLimits } from 'src/workers/collections/extraction/extraction.types';
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -7,6 +10,13 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number(
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const modelList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()).filter((part) => part.length > 0))
+  .refine((ids) => ids.every((id) => MODEL_ID_PATTERN.test(id)), {
+    message: 'expected a comma-separated list of model ids such as BAAI/bge-small-en-v1.5',
+  });
 
 const secondsList = z
   .string()
@@ -27,8 +37,13 @@ const environmentSchema = z.object({
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_SECS: integer(1, 3600).default(30),
+  HTTP_MAX_JSON_BODY_MB: integer(1, 1024).default(32),
 
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'expected a postgres:// or postgresql:// URL' }),
+  // Required by every role but `inference`; checked in `loadConfig` once the roles are known.
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { message: 'expected a postgres:// or postgresql:// URL' })
+    .optional(),
   DB_MAX_CONNECTIONS: integer(1, 1000).default(15),
   DB_MIN_CONNECTIONS: integer(0, 1000).default(2),
   DB_ACQUIRE_TIMEOUT_SECS: integer(1, 600).default(5),
@@ -68,13 +83,31 @@ const environmentSchema = z.object({
   QDRANT_QUANTIZATION_TYPE: z.enum(['none', 'scalar', 'product']).default('none'),
   QDRANT_UPSERT_BATCH_SIZE: integer(1, 100_000).default(256),
 
+  INFERENCE_PORT: integer(0, 65535).default(8090),
+  INFERENCE_CUDA_ENABLED: boolean.default(false),
+  INFERENCE_CUDA_DEVICE_ID: integer(0, 64).default(0),
+  INFERENCE_PRELOAD_MODELS: modelList.default([]),
+  // `*` serves any model found locally (or downloadable); unset serves the preloaded models only.
+  INFERENCE_ALLOWED_MODELS: z.union([z.literal('*'), modelList]).optional(),
+  INFERENCE_MODEL_PATH: z.string().min(1).optional(),
+  INFERENCE_MAX_BATCH_SIZE: integer(1, 100_000).default(128),
+  INFERENCE_BATCH_SIZE: integer(1, 4096).default(32),
+  INFERENCE_MAX_QUEUE_DEPTH: integer(1, 10_000).default(8),
+  INFERENCE_INTRA_OP_THREADS: integer(0, 1024).default(0),
+  HF_HOME: z.string().min(1).default(join(homedir(), '.cache', 'huggingface')),
+  HF_HUB_CACHE: z.string().min(1).optional(),
+  HF_ENDPOINT: z.string().url().optional(),
+  // Sensitive: never logged.
+  HF_TOKEN: z.string().optional(),
+  HF_HUB_OFFLINE: boolean.default(false),
+
   EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
   // Sensitive: never logged. Checked again by SecretBox when the application starts.
   ENCRYPTION_MASTER_KEY: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, { message: 'expected 64 hexadecimal characters; generate one with `openssl rand -hex 32`' })
     .optional(),
-  EMBEDDING_INFERENCE_API_URL: z.string().url().default('http://localhost:8090'),
+  EMBEDDING_INFERENCE_API_URL: z.string().url().optional(),
   MAX_CHUNKS_PER_FILE: integer(1, 10_000_000).default(100_000),
   STUCK_BATCH_THRESHOLD_HOURS: z.coerce.number().positive().max(720).default(2),
   ARCHIVE_MAX_TOTAL_MB: integer(1, 102_400).default(500),
@@ -92,6 +125,8 @@ export class ServerConfig {
   port: number;
   healthCheckPort: number;
   shutdownTimeoutSecs: number;
+  /** Largest JSON request body accepted, in MiB. */
+  maxJsonBodyMb: number;
   logFormat: 'json' | 'pretty';
   logLevel: string;
 }
@@ -164,6 +199,34 @@ export class PipelineConfig {
   maxChunksPerScan: number;
 }
 
+export class InferenceConfig {
+  /** Port of a process that runs the inference role alone; other processes serve it on PORT. */
+  port: number;
+  cudaEnabled: boolean;
+  cudaDeviceId: number;
+  preloadModels: string[];
+  /** Model ids this process may load, or '*' for any. */
+  allowedModels: string[] | '*';
+  /** Folder with one sub-folder per model id (`org/name`), searched before the hub cache. */
+  modelPath?: string;
+  /** Hugging Face hub cache (`models--org--name/snapshots/...`). */
+  hubCacheDir: string;
+  /** Plain folders `HF_HOME/org/name` are accepted too. */
+  hfHome: string;
+  /** Set only when downloads are allowed: HF_ENDPOINT is set and HF_HUB_OFFLINE is not. */
+  downloadEndpoint?: string;
+  /** Secret: never log it. */
+  hfToken?: string;
+  /** Texts accepted in one request. */
+  maxRequestBatch: number;
+  /** Texts passed to one `session.run`. */
+  runBatchSize: number;
+  /** Requests queued or running per model; more get 429. */
+  maxQueueDepth: number;
+  /** ONNX Runtime intra-op threads; 0 lets the runtime choose. */
+  intraOpThreads: number;
+}
+
 export class AppConfig {
   roles: Role[];
   server: ServerConfig;
@@ -172,6 +235,7 @@ export class AppConfig {
   storage: StorageConfig;
   pipeline: PipelineConfig;
   security: SecurityConfig;
+  inference: InferenceConfig;
 }
 
 export class ConfigValidationError extends Error {
@@ -217,6 +281,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       `DB_MIN_CONNECTIONS (${e.DB_MIN_CONNECTIONS}) must not exceed DB_MAX_CONNECTIONS (${e.DB_MAX_CONNECTIONS})`,
     );
   }
+  if (!e.DATABASE_URL && rolesNeedPlatform(roles)) {
+    problems.push('DATABASE_URL is missing: required by every role except inference');
+  }
+  if (Array.isArray(e.INFERENCE_ALLOWED_MODELS)) {
+    const allowed = e.INFERENCE_ALLOWED_MODELS;
+    const blocked = e.INFERENCE_PRELOAD_MODELS.filter((id) => !allowed.includes(id));
+    if (blocked.length > 0) {
+      problems.push(`INFERENCE_PRELOAD_MODELS names models missing from INFERENCE_ALLOWED_MODELS: ${blocked.join(', ')}`);
+    }
+  }
   if (e.STORAGE_BACKEND === 's3') {
     for (const name of ['AWS_REGION', 'S3_BUCKET_NAME'] as const) {
       if (!e[name]) problems.push(`${name} is missing: required when STORAGE_BACKEND=s3`);
@@ -232,11 +306,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: e.PORT,
       healthCheckPort: e.HEALTH_CHECK_PORT,
       shutdownTimeoutSecs: e.SHUTDOWN_TIMEOUT_SECS,
+      maxJsonBodyMb: e.HTTP_MAX_JSON_BODY_MB,
       logFormat: e.LOG_FORMAT,
       logLevel: e.LOG_LEVEL,
     },
     database: {
-      url: e.DATABASE_URL,
+      url: e.DATABASE_URL ?? '',
       maxConnections: e.DB_MAX_CONNECTIONS,
       minConnections: e.DB_MIN_CONNECTIONS,
       acquireTimeoutSecs: e.DB_ACQUIRE_TIMEOUT_SECS,
@@ -272,8 +347,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxUploadBytes: e.S3_MAX_UPLOAD_SIZE_BYTES,
     },
     security: { encryptionMasterKey: e.ENCRYPTION_MASTER_KEY },
+    inference: {
+      port: e.INFERENCE_PORT,
+      cudaEnabled: e.INFERENCE_CUDA_ENABLED,
+      cudaDeviceId: e.INFERENCE_CUDA_DEVICE_ID,
+      preloadModels: e.INFERENCE_PRELOAD_MODELS,
+      allowedModels: e.INFERENCE_ALLOWED_MODELS ?? e.INFERENCE_PRELOAD_MODELS,
+      modelPath: e.INFERENCE_MODEL_PATH,
+      hubCacheDir: e.HF_HUB_CACHE ?? join(e.HF_HOME, 'hub'),
+      hfHome: e.HF_HOME,
+      downloadEndpoint: e.HF_ENDPOINT && !e.HF_HUB_OFFLINE ? e.HF_ENDPOINT.replace(/\/+$/, '') : undefined,
+      hfToken: e.HF_TOKEN,
+      maxRequestBatch: e.INFERENCE_MAX_BATCH_SIZE,
+      runBatchSize: e.INFERENCE_BATCH_SIZE,
+      maxQueueDepth: e.INFERENCE_MAX_QUEUE_DEPTH,
+      intraOpThreads: e.INFERENCE_INTRA_OP_THREADS,
+    },
     pipeline: {
-      inferenceUrl: e.EMBEDDING_INFERENCE_API_URL,
+      inferenceUrl: e.EMBEDDING_INFERENCE_API_URL ?? defaultInferenceUrl(roles, e.PORT),
       vectorStore: e.VECTOR_STORE,
       qdrant: {
         url: e.QDRANT_URL,
@@ -295,4 +386,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxChunksPerScan: e.DATASET_SCANNER_MAX_CHUNKS_PER_SCAN,
     },
   };
+}
+
+/**
+ * A process that runs the inference role beside others serves it on its own PORT, so its
+ * `internal` embedders call themselves; otherwise the inference role is a separate service.
+ */
+function defaultInferenceUrl(roles: Role[], port: number): string {
+  return roles.includes('inference') && roles.length > 1 && port !== 0 ? `http://127.0.0.1:${port}` : 'http://localhost:8090';
+}
+
+/** Whether a process with these roles needs Postgres, NATS, blob and vector storage. */
+export function rolesNeedPlatform(roles: Role[]): boolean {
+  return roles.some((role) => role !== 'inference');
 }

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import {
   AppConfig,
   DatabaseConfig,
+  InferenceConfig,
   NatsConfig,
   PipelineConfig,
   SecurityConfig,
@@ -22,6 +23,7 @@ export class ConfigModule {
       { provide: StorageConfig, useValue: config.storage },
       { provide: PipelineConfig, useValue: config.pipeline },
       { provide: SecurityConfig, useValue: config.security },
+      { provide: InferenceConfig, useValue: config.inference },
     ];
     return { module: ConfigModule, providers, exports: providers.map((provider) => provider.provide) };
   }

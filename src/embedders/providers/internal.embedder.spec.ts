@@ -51,7 +51,7 @@ describe('InternalEmbedder', () => {
     expect(vectors.map((vector) => vector[0])).toEqual([3, 5]);
     expect(vectors[0]).toHaveLength(4);
     expect(stub.requests[0].path).toBe('/api/embed');
-    expect(stub.requests[0].body).toEqual({ texts: ['one', 'three'], model: 'bge-small-en-v1.5' });
+    expect(stub.requests[0].body).toEqual({ texts: ['one', 'three'], model: 'bge-small-en-v1.5', input_type: 'query' });
     expect(stub.requests[0].headers.authorization).toBeUndefined();
   });
 

@@ -10,26 +10,26 @@ import {
 } from 'src/embedders/providers/http-embedder';
 
 /**
- * The inference role states no request limits.
- * NOTE: the default batch of 64 texts is a guess that keeps requests small, not a measured
- * or documented limit. Set `batchSize` on the embedder to change it.
+ * The inference role accepts INFERENCE_MAX_BATCH_SIZE texts per request, 128 by default, and
+ * answers 400 beyond it. A service configured lower needs `batchSize` on the embedder.
  */
 export const INTERNAL_LIMITS: ProviderLimits = {
-  maxInputsPerRequest: Number.MAX_SAFE_INTEGER,
+  maxInputsPerRequest: 128,
   defaultBatchSize: 64,
 };
 
 /**
- * Embedder for the product's own inference role: `POST /api/embed` with `{ texts, model }`,
- * which returns `{ embeddings }`. `purpose` is not sent, because the endpoint has no such field.
+ * Embedder for the product's own inference role: `POST /api/embed` with `{ texts, model,
+ * input_type }`, which returns `{ embeddings }`. `input_type` selects the model's query or
+ * document prompt.
  */
 export class InternalEmbedder extends HttpEmbedder {
   constructor(options: ProviderEmbedderOptions, runtime?: ProviderRuntime) {
     super('Inference service', INTERNAL_LIMITS, options, runtime);
   }
 
-  protected buildRequest(texts: string[], _purpose: EmbeddingPurpose): ProviderRequest {
-    return { url: `${this.baseUrl}/api/embed`, body: { texts, model: this.model } };
+  protected buildRequest(texts: string[], purpose: EmbeddingPurpose): ProviderRequest {
+    return { url: `${this.baseUrl}/api/embed`, body: { texts, model: this.model, input_type: purpose } };
   }
 
   protected readVectors(body: unknown): unknown {

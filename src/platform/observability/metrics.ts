@@ -68,3 +68,24 @@ export const databaseMetrics = {
   poolActive: () => gauge('database_connection_pool_active', 'Database connections in use'),
   poolIdle: () => gauge('database_connection_pool_idle', 'Idle database connections'),
 };
+
+const INFERENCE_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** Metrics of the inference role, labelled by model id. */
+export const inferenceMetrics = {
+  embedRequests: () => counter('inference_embed_requests_total', 'Embedding requests', ['model', 'status']),
+  embedDuration: () =>
+    histogram('inference_embed_duration_seconds', 'Embedding request latency, queueing included', ['model', 'status'], INFERENCE_BUCKETS),
+  embedItems: () => counter('inference_embed_items_total', 'Texts embedded', ['model']),
+  embedPerItemDuration: () =>
+    histogram('inference_embed_per_item_duration_seconds', 'Embedding request latency divided by its texts', ['model'], INFERENCE_BUCKETS),
+  embedTruncated: () => counter('inference_embed_truncated_total', "Texts cut to the model's token limit", ['model']),
+  rerankRequests: () => counter('inference_rerank_requests_total', 'Rerank requests', ['model', 'status']),
+  rerankDuration: () =>
+    histogram('inference_rerank_duration_seconds', 'Rerank request latency, queueing included', ['model', 'status'], INFERENCE_BUCKETS),
+  rerankDocuments: () => counter('inference_rerank_documents_total', 'Documents scored', ['model']),
+  queueDepth: () => gauge('inference_queue_depth', 'Requests queued or running per model', ['model']),
+  modelLoaded: () => gauge('inference_model_loaded', 'Whether a model is loaded (1) and on which device', ['model', 'kind', 'device']),
+  sessionRunDuration: () =>
+    histogram('inference_session_run_duration_seconds', 'Time of one ONNX Runtime session.run', ['model'], INFERENCE_BUCKETS),
+};

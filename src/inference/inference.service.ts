@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, InvalidInputError } from 'src/common/app-error';
+import { InferenceConfig } from 'src/config/app-config';
+import { ModelRegistry } from 'src/inference/model-registry.service';
+import { inferenceMetrics } from 'src/platform/observability/metrics';
+
+export interface EmbeddingResult {
+  model: string;
+  dimensions: number;
+  vectors: Float32Array[];
+  /** Tokens fed to the model, special tokens included. */
+  tokens: number;
+  truncated: number;
+}
+
+export interface RerankDocument {
+  text: string;
+  id?: string;
+}
+
+export interface RerankResult {
+  index: number;
+  id?: string;
+  score: number;
+  text?: string;
+}
+
+/** Embedding and reranking requests: validation, queueing per model, and metrics. */
+@Injectable()
+export class InferenceService {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly config: InferenceConfig,
+  ) {}
+
+  /**
+   * Embeds `texts` with `modelId`, in input order. `inputType` (`query` or `document`) picks
+   * the model's prompt, if it defines one. Texts over the model's token limit are truncated.
+   */
+  async embed(modelId: string, texts: string[], inputType?: string): Promise<EmbeddingResult> {
+    this.checkBatchSize(texts.length, 'texts');
+    const started = process.hrtime.bigint();
+    let status = 'success';
+    try {
+      const { model, queue } = await this.registry.embeddingModel(modelId);
+      const encoded = texts.map((text) => model.encode(text, inputType));
+      const order = sortedByLength(encoded.map(({ input }) => input.ids.length));
+
+      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth + 1);
+      const sortedVectors = await queue.submit(order.map((index) => encoded[index].input));
+      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth);
+
+      const vectors = new Array<Float32Array>(texts.length);
+      order.forEach((index, position) => (vectors[index] = sortedVectors[position]));
+      const truncated = encoded.filter((entry) => entry.truncated).length;
+      if (truncated > 0) inferenceMetrics.embedTruncated().labels(modelId).inc(truncated);
+      inferenceMetrics.embedItems().labels(modelId).inc(texts.length);
+      return {
+        model: modelId,
+        dimensions: model.dimensions,
+        vectors,
+        tokens: encoded.reduce((sum, entry) => sum + entry.input.ids.length, 0),
+        truncated,
+      };
+    } catch (error) {
+      status = statusLabel(error);
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      inferenceMetrics.embedRequests().labels(modelId, status).inc();
+      inferenceMetrics.embedDuration().labels(modelId, status).observe(seconds);
+      if (status === 'success' && texts.length > 0) {
+        inferenceMetrics.embedPerItemDuration().labels(modelId).observe(seconds / texts.length);
+      }
+    }
+  }
+
+  /** Scores each document against `query` and returns them best first, `topK` at most. */
+  async rerank(modelId: string, query: string, documents: RerankDocument[], topK?: number, returnText = false): Promise<RerankResult[]> {
+    this.checkBatchSize(documents.length, 'documents');
+    const started = process.hrtime.bigint();
+    let status = 'success';
+    try {
+      const { model, queue } = await this.registry.rerankerModel(modelId);
+      const pairs = documents.map((document) => model.encodePair(query, document.text));
+      const order = sortedByLength(pairs.map((pair) => pair.ids.length));
+
+      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth + 1);
+      const sortedScores = await queue.submit(order.map((index) => pairs[index]));
+      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth);
+
+      const scores = new Array<number>(documents.length);
+      order.forEach((index, position) => (scores[index] = sortedScores[position]));
+      inferenceMetrics.rerankDocuments().labels(modelId).inc(documents.length);
+
+      const results = documents.map((document, index) => ({
+        index,
+        ...(document.id !== undefined ? { id: document.id } : {}),
+        score: scores[index],
+        ...(returnText ? { text: document.text } : {}),
+      }));
+      results.sort((a, b) => b.score - a.score || a.index - b.index);
+      return topK === undefined ? results : results.slice(0, topK);
+    } catch (error) {
+      status = statusLabel(error);
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      inferenceMetrics.rerankRequests().labels(modelId, status).inc();
+      inferenceMetrics.rerankDuration().labels(modelId, status).observe(seconds);
+    }
+  }
+
+  private checkBatchSize(count: number, what: string): void {
+    if (count > this.config.maxRequestBatch) {
+      throw new InvalidInputError(
+        'inference_batch_too_large',
+        `Request has ${count} ${what}; this inference service accepts at most ${this.config.maxRequestBatch} per request (INFERENCE_MAX_BATCH_SIZE)`,
+        { count, max: this.config.maxRequestBatch },
+      );
+    }
+  }
+}
+
+/** Indices ordered by token count, so each batch pads to similar lengths. */
+function sortedByLength(lengths: number[]): number[] {
+  return lengths.map((_, index) => index).sort((a, b) => lengths[a] - lengths[b] || a - b);
+}
+
+function statusLabel(error: unknown): string {
+  return error instanceof AppError ? error.kind : 'error';
+}
