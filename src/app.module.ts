@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { register } from 'prom-client';
 import { AppExceptionFilter } from 'src/common/app-exception.filter';
 import { AppConfig, rolesNeedPlatform } from 'src/config/app-config';
 import { ConfigModule } from 'src/config/config.module';
@@ -41,6 +42,10 @@ const ROLE_WIRING: Record<Role, RoleWiring> = {
   inference: { http: false, consumers: [], providers: [] },
 };
 
+function defaultMetricsRegistered(): boolean {
+  return register.getSingleMetric('process_cpu_user_seconds_total') !== undefined;
+}
+
 export function rolesConsumeJobs(roles: Role[]): boolean {
   return roles.some((role) => ROLE_WIRING[role].consumers.length > 0);
 }
@@ -62,7 +67,8 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config.server, config.roles),
-        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: true } }),
+        // A second application in the same process (tests run several) shares the default metrics.
+        PrometheusModule.register({ path: '/metrics', defaultMetrics: { enabled: !defaultMetricsRegistered() } }),
         HealthModule.register({ includeBacklog: http, inference }),
         ...(inference ? [InferenceModule] : []),
         ...(platform

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rotateKeys } from 'src/cli/rotate-keys';
 import { RunningApp, startApp } from 'src/main';
 import { SecretBox } from 'src/platform/crypto/secret-box';
+import { CohereStub } from 'src/testing/provider-stubs/cohere.stub';
 import { OpenAiStub } from 'src/testing/provider-stubs/openai.stub';
 import { ApiClient } from './support/api-client';
 import { TestEnvironment, waitFor } from './support/test-environment';
@@ -11,13 +12,16 @@ jest.setTimeout(180_000);
 describe('remote embedding provider (OpenAI wire format)', () => {
   const environment = new TestEnvironment('providers');
   const stub = new OpenAiStub({ dimensions: 16, apiKey: 'sk-test-secret' });
+  const cohere = new CohereStub({ dimensions: 12, apiKey: 'co-test-secret' });
   const masterKey = randomBytes(32).toString('hex');
   let running: RunningApp;
   let api: ApiClient;
   let stubUrl: string;
+  let cohereUrl: string;
 
   beforeAll(async () => {
     stubUrl = `${await stub.start()}/v1`;
+    cohereUrl = `${await cohere.start()}/v2`;
     await environment.createDatabase();
     running = await startApp(environment.config({ ROLE: 'all', ENCRYPTION_MASTER_KEY: masterKey }));
     api = new ApiClient(running.url.replace('[::1]', '127.0.0.1'));
@@ -26,6 +30,7 @@ describe('remote embedding provider (OpenAI wire format)', () => {
   afterAll(async () => {
     await running?.shutdown();
     await stub.stop();
+    await cohere.stop();
     await environment.destroy();
   });
 
@@ -113,5 +118,39 @@ describe('remote embedding provider (OpenAI wire format)', () => {
     expect(files.map((file) => file.stage)).toEqual(['embedded', 'embedded']);
     const finalStats = await api.get(`/api/dataset-transforms/${transform.id}/stats`);
     expect(finalStats).toMatchObject({ batches_failed: 0, status: 'completed' });
+  });
+
+  it('embeds a dataset through Cohere with input types', async () => {
+    const embedder = await api.post(
+      '/api/embedders',
+      { name: 'stub cohere', provider: 'cohere', base_url: cohereUrl, model: 'embed-english-v3.0', dimensions: 12, api_key: 'co-test-secret' },
+      201,
+    );
+    const collection = await api.post('/api/collections', { title: 'cohere files' }, 201);
+    const dataset = await api.post('/api/datasets', { title: 'cohere chunks' }, 201);
+    await api.post('/api/collection-transforms', { title: 'cohere extraction', collection_id: collection.id, dataset_id: dataset.id }, 201);
+    const transform = await api.post(
+      '/api/dataset-transforms',
+      { title: 'cohere embedding', source_dataset_id: dataset.id, embedder_ids: [embedder.id] },
+      201,
+    );
+
+    cohere.failNext(2, 429, { message: 'rate limited', retryAfter: '0' });
+    await api.upload(collection.id, [
+      { name: 'alpha.txt', content: 'Alpha notes about the Cohere stub.' },
+      { name: 'beta.txt', content: 'Beta notes on another topic entirely.' },
+    ]);
+    const files = await api.waitForSettled(collection.id, 120_000);
+    expect(files.map((file) => file.stage)).toEqual(['embedded', 'embedded']);
+
+    const documentRequests = cohere.requests.filter((request) => request.body?.input_type === 'search_document');
+    expect(documentRequests.length).toBeGreaterThan(0);
+    expect(documentRequests.every((request) => request.headers.authorization === 'Bearer co-test-secret')).toBe(true);
+
+    // The stub's vectors depend on the exact text, so the chunk's own text ranks its file first.
+    const result = await api.search(transform.embedded_datasets[0].id, 'Beta notes on another topic entirely.', 2);
+    expect(result.error).toBeUndefined();
+    expect(result.matches[0].source_file).toBe('beta.txt');
+    expect(cohere.requests.at(-1)?.body.input_type).toBe('search_query');
   });
 });

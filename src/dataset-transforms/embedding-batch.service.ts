@@ -142,6 +142,20 @@ export class EmbeddingBatchService {
   }
 
   /**
+   * Puts a batch back to `pending` after its provider (or vector store) stayed unavailable
+   * through every delivery, so the reconciler publishes it again later instead of failing it.
+   */
+  async deferAfterOutage(job: DatasetTransformJob, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    await this.dataSource
+      .getRepository(DatasetTransformBatchEntity)
+      .update(
+        { id: job.batch_id, status: BatchStatus.Processing },
+        { status: BatchStatus.Pending, errorMessage: `deferred while a dependency was unavailable: ${message}`.slice(0, 2000), dispatchedAt: new Date() },
+      );
+  }
+
+  /**
    * Deletes the points just written for chunks that a file replacement removed while the
    * batch was embedding, so no vector outlives its chunk.
    */

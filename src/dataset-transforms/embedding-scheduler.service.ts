@@ -190,11 +190,23 @@ export class EmbeddingScheduler {
     return published;
   }
 
-  /** Publishes again the pending batches whose job was never published or has waited longer than `staleAfterSecs`. */
+  /**
+   * Publishes again the pending batches whose job was never published or has waited longer
+   * than `staleAfterSecs`. A batch that already ran (it was put back after a provider outage)
+   * gets a message id per attempt, so the dedup window does not drop it, while repeated
+   * publishes between two attempts still collapse into one job.
+   */
   async redispatchPending(staleAfterSecs: number): Promise<number> {
-    const rows: Array<{ id: string; dataset_transform_id: string; embedded_dataset_id: string; embedder_id: string; owner_id: string }> =
+    const rows: Array<{
+      id: string;
+      dataset_transform_id: string;
+      embedded_dataset_id: string;
+      embedder_id: string;
+      owner_id: string;
+      attempts: number;
+    }> =
       await this.dataSource.query(
-        `SELECT id, dataset_transform_id, embedded_dataset_id, embedder_id, owner_id
+        `SELECT id, dataset_transform_id, embedded_dataset_id, embedder_id, owner_id, attempts
            FROM dataset_transform_batches
           WHERE status = 'pending'
             AND (dispatched_at IS NULL OR dispatched_at < now() - make_interval(secs => $1))
@@ -209,6 +221,7 @@ export class EmbeddingScheduler {
         { id: row.embedded_dataset_id },
         row.embedder_id,
         row.id,
+        row.attempts > 0 ? `a${row.attempts}` : undefined,
       );
       if (ok) published += 1;
     }

@@ -191,10 +191,12 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         await this.deadLetter(definition, message, failure.message, failure.code);
       } else {
         const backoff = this.config.retryBackoffSecs;
-        const delaySecs = backoff[Math.min(deliveryCount - 1, backoff.length - 1)] ?? 30;
-        this.workerLogger.warn({ ...log, err: error, retry_in_secs: delaySecs }, 'job failed; will retry');
+        const backoffMs = (backoff[Math.min(deliveryCount - 1, backoff.length - 1)] ?? 30) * 1000;
+        // An open circuit breaker states when calls resume; retrying sooner only spends a delivery.
+        const delayMs = Math.max(backoffMs, failure.retryAfterMs ?? 0);
+        this.workerLogger.warn({ ...log, err: error, retry_in_secs: Math.round(delayMs / 1000) }, 'job failed; will retry');
         workerMetrics.retries().inc({ worker: definition.durable });
-        message.nak(delaySecs * 1000);
+        message.nak(delayMs);
       }
     } finally {
       clearInterval(heartbeat);
@@ -220,9 +222,15 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 }
 
-function describeFailure(error: unknown): { permanent: boolean; code?: string; message: string } {
+function describeFailure(error: unknown): { permanent: boolean; code?: string; message: string; retryAfterMs?: number } {
   if (error instanceof AppError) {
-    return { permanent: error.kind === 'invalid' || error.kind === 'not_found', code: error.code, message: error.message };
+    const retryInMs = error.details?.retryInMs;
+    return {
+      permanent: error.kind === 'invalid' || error.kind === 'not_found',
+      code: error.code,
+      message: error.message,
+      retryAfterMs: typeof retryInMs === 'number' && retryInMs > 0 ? retryInMs : undefined,
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -7,6 +7,10 @@ import { JobContext } from 'src/platform/messaging/job-context';
 import { JobSubject } from 'src/platform/messaging/streams';
 import { datasetTransformMetrics } from 'src/platform/observability/metrics';
 
+function isDependencyOutage(error: unknown): boolean {
+  return error instanceof AppError && (error.kind === 'unavailable' || error.kind === 'overloaded');
+}
+
 @Controller()
 export class DatasetTransformConsumer {
   private readonly logger = new Logger(DatasetTransformConsumer.name);
@@ -23,6 +27,16 @@ export class DatasetTransformConsumer {
     } catch (error) {
       const permanent = error instanceof AppError && error.kind === 'invalid';
       datasetTransformMetrics.failures().inc({ error_type: error instanceof AppError ? error.code : 'embedding' });
+      // An outage of the provider or vector store is no fault of the batch, so it waits instead of failing.
+      if (!permanent && context.isLastDelivery && isDependencyOutage(error)) {
+        await this.batches.deferAfterOutage(job, error);
+        this.logger.warn(
+          { err: error, batch_id: job.batch_id, embedder_id: job.embedder_id },
+          'dependency still unavailable after the last delivery; batch deferred to the reconciler',
+        );
+        datasetTransformMetrics.jobs().inc({ status: 'deferred' });
+        return;
+      }
       if (permanent || context.isLastDelivery) {
         datasetTransformMetrics.jobs().inc({ status: 'failed' });
         await this.batches.markFailed(job, error).catch((recordError: unknown) =>
