@@ -16,16 +16,27 @@ import { WordPieceTokenizerFiles, buildWordPieceTokenizer } from 'src/testing/on
 /** Commit hash used for hub cache snapshots when a test does not choose one. */
 export const DEFAULT_SNAPSHOT_REVISION = '0123456789abcdef0123456789abcdef01234567';
 
-export interface BiEncoderFolderOptions {
+/** Settings of a sentence-transformers embedding folder, whichever ONNX graph it contains. */
+export interface EmbeddingFolderOptions {
   pooling: 'cls' | 'mean' | 'max';
   normalize: boolean;
   maxSeqLength: number;
   prompts?: Record<string, string>;
   vocabWords: string[];
   hidden: number;
-  seed?: number;
   /** Model path inside the folder; defaults to `onnx/model.onnx`. */
   onnxPath?: string;
+}
+
+export interface BiEncoderFolderOptions extends EmbeddingFolderOptions {
+  seed?: number;
+}
+
+export interface OnnxEmbeddingFolderOptions extends EmbeddingFolderOptions {
+  /** Serialized ONNX graph with the BERT inputs and a `last_hidden_state` of `hidden` units. */
+  onnxBytes: Uint8Array;
+  /** Rows of the graph's token embedding table, written as `vocab_size` to `config.json`. */
+  vocabSize: number;
 }
 
 export interface CrossEncoderFolderOptions {
@@ -66,13 +77,43 @@ export async function writeBiEncoderFolder(
 ): Promise<BiEncoderModel & { vocab: Map<string, number> }> {
   const tokenizer = buildWordPieceTokenizer({ words: options.vocabWords });
   const model = buildBiEncoderModel({ vocabSize: tokenizer.vocab.size, hidden: options.hidden, seed: options.seed });
+  await writeEmbeddingFolderFiles(dir, options, tokenizer, { bytes: model.bytes, vocabSize: tokenizer.vocab.size });
+  return { ...model, vocab: tokenizer.vocab };
+}
 
+/**
+ * Writes the same folder layout as `writeBiEncoderFolder` around a supplied ONNX graph, such as
+ * one from `buildTransformerEncoderModel`. The tokenizer is built from `vocabWords`, and its ids
+ * must stay below `vocabSize`, because the graph gathers token embeddings by id. `config.json`
+ * always states 512 positions, so a graph with a smaller position table needs a `maxSeqLength`
+ * that fits it. Returns the tokenizer vocabulary.
+ */
+export async function writeOnnxEmbeddingFolder(
+  dir: string,
+  options: OnnxEmbeddingFolderOptions,
+): Promise<{ vocab: Map<string, number> }> {
+  const tokenizer = buildWordPieceTokenizer({ words: options.vocabWords });
+  if (tokenizer.vocab.size > options.vocabSize) {
+    throw new Error(
+      `invalid vocabSize ${options.vocabSize}: the tokenizer built from vocabWords has ${tokenizer.vocab.size} tokens. Pass fewer words or a larger vocabSize`,
+    );
+  }
+  await writeEmbeddingFolderFiles(dir, options, tokenizer, { bytes: options.onnxBytes, vocabSize: options.vocabSize });
+  return { vocab: tokenizer.vocab };
+}
+
+async function writeEmbeddingFolderFiles(
+  dir: string,
+  options: EmbeddingFolderOptions,
+  tokenizer: WordPieceTokenizerFiles,
+  model: { bytes: Uint8Array; vocabSize: number },
+): Promise<void> {
   await writeJson(join(dir, 'config.json'), {
     architectures: ['BertModel'],
     model_type: 'bert',
     hidden_size: options.hidden,
     max_position_embeddings: MAX_POSITION_EMBEDDINGS,
-    vocab_size: tokenizer.vocab.size,
+    vocab_size: model.vocabSize,
   });
 
   const modules = [
@@ -100,8 +141,6 @@ export async function writeBiEncoderFolder(
   });
   await writeTokenizerFiles(dir, tokenizer, MAX_POSITION_EMBEDDINGS);
   await writeOnnxModel(join(dir, options.onnxPath ?? join('onnx', 'model.onnx')), model.bytes);
-
-  return { ...model, vocab: tokenizer.vocab };
 }
 
 /**
