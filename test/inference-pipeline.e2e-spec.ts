@@ -4,12 +4,43 @@ import { join } from 'node:path';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { RunningApp, startApp } from 'src/main';
 import { writeBiEncoderFolder } from 'src/testing/onnx-models/model-folder';
+import { QdrantDouble, startQdrantDouble } from 'src/testing/qdrant-double/qdrant-double';
 import { ApiClient } from './support/api-client';
 import { TestEnvironment, waitFor } from './support/test-environment';
 
 jest.setTimeout(180_000);
 
 const MODEL_ID = 'test-org/tiny-search';
+const FILES = [
+  { name: 'cat.txt', content: 'the cat sat on the mat' },
+  { name: 'search.txt', content: 'search document query relevant' },
+  { name: 'model.txt', content: 'vector model query' },
+];
+const QUERIES = ['cat on the mat', 'relevant search', 'the vector model'];
+
+/** Indexes FILES through an `internal` embedder and returns the ranked files of each query. */
+async function indexAndSearch(api: ApiClient, label: string): Promise<Array<Array<{ file: string; score: number }>>> {
+  const embedder = await api.post('/api/embedders', { name: `${label} onnx`, provider: 'internal', model: MODEL_ID, dimensions: 16 }, 201);
+  const collection = await api.post('/api/collections', { title: `${label} files` }, 201);
+  const dataset = await api.post('/api/datasets', { title: `${label} chunks` }, 201);
+  await api.post('/api/collection-transforms', { title: `${label} extraction`, collection_id: collection.id, dataset_id: dataset.id }, 201);
+  const transform = await api.post(
+    '/api/dataset-transforms',
+    { title: `${label} embedding`, source_dataset_id: dataset.id, embedder_ids: [embedder.id] },
+    201,
+  );
+  await api.upload(collection.id, FILES);
+  const files = await api.waitForSettled(collection.id, 90_000);
+  expect(files.map((file) => file.stage)).toEqual(FILES.map(() => 'embedded'));
+
+  const rankings = [];
+  for (const query of QUERIES) {
+    const result = await api.search(transform.embedded_datasets[0].id, query, 3);
+    expect(result.error).toBeUndefined();
+    rankings.push(result.matches.map((match) => ({ file: match.source_file as string, score: match.score as number })));
+  }
+  return rankings;
+}
 
 describe('internal embedder through the inference role', () => {
   const environment = new TestEnvironment('inferencepipe');
@@ -18,6 +49,7 @@ describe('internal embedder through the inference role', () => {
   let platform: RunningApp;
   let api: ApiClient;
   let inferencePort: number;
+  let qdrant: QdrantDouble | undefined;
 
   const inferenceConfig = (port: number): AppConfig =>
     loadConfig({
@@ -50,6 +82,7 @@ describe('internal embedder through the inference role', () => {
   });
 
   afterAll(async () => {
+    await qdrant?.close();
     await platform?.shutdown();
     await inference?.shutdown();
     await environment.destroy();
@@ -104,5 +137,32 @@ describe('internal embedder through the inference role', () => {
     expect(after.points).toBe(3);
     const transformStats = await api.get(`/api/dataset-transforms/${transform.id}/stats`);
     expect(transformStats.batches_failed).toBe(0);
+  });
+
+  it('gives the same results from Postgres and Qdrant', async () => {
+    const viaPostgres = await indexAndSearch(api, 'postgres');
+
+    qdrant = await startQdrantDouble();
+    const qdrantEnvironment = new TestEnvironment('inferenceqd');
+    await qdrantEnvironment.createDatabase();
+    const qdrantPlatform = await startApp(
+      qdrantEnvironment.config({
+        ROLE: 'api,worker-collections,worker-datasets',
+        EMBEDDING_INFERENCE_API_URL: `http://127.0.0.1:${inferencePort}`,
+        VECTOR_STORE: 'qdrant',
+        QDRANT_URL: qdrant.url,
+      }),
+    );
+    try {
+      const viaQdrant = await indexAndSearch(new ApiClient(qdrantPlatform.url.replace('[::1]', '127.0.0.1')), 'qdrant');
+      expect(qdrant.requests.some((request) => request.path.includes('/points/query'))).toBe(true);
+      QUERIES.forEach((_, index) => {
+        expect(viaQdrant[index].map((match) => match.file)).toEqual(viaPostgres[index].map((match) => match.file));
+        viaQdrant[index].forEach((match, rank) => expect(match.score).toBeCloseTo(viaPostgres[index][rank].score, 4));
+      });
+    } finally {
+      await qdrantPlatform.shutdown();
+      await qdrantEnvironment.destroy();
+    }
   });
 });

@@ -191,7 +191,7 @@ describe('document pipeline (ROLE=all)', () => {
   it('serves health, metrics and the OpenAPI document', async () => {
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe('healthy');
-    expect(Object.keys(ready.components).sort()).toEqual(['blob_store', 'nats', 'postgres', 'vector_store']);
+    expect(Object.keys(ready.components).sort()).toEqual(['blob_store', 'models', 'nats', 'postgres', 'vector_store']);
     expect(await api.get('/health/live')).toEqual({ status: 'ok' });
     const metrics: string = await api.get('/metrics');
     expect(metrics).toContain('http_requests_total{');
