@@ -182,7 +182,7 @@ describe('inference role', () => {
 
   it('rejects a request over INFERENCE_MAX_BATCH_SIZE', async () => {
     const response = await post('/api/embed', { model: 'test-org/tiny-mean', texts: new Array(17).fill('cat') });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(413);
     expect(response.body.code).toBe('inference_batch_too_large');
     expect(response.body.message).toContain('at most 16');
   });

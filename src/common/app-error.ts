@@ -2,7 +2,15 @@
  * Kinds of failure shared by HTTP and job handling. The HTTP filter maps a kind to a
  * status code; the JetStream transport maps it to retry or dead-letter.
  */
-export type AppErrorKind = 'not_found' | 'invalid' | 'conflict' | 'forbidden' | 'overloaded' | 'unavailable' | 'internal';
+export type AppErrorKind =
+  | 'not_found'
+  | 'invalid'
+  | 'too_large'
+  | 'conflict'
+  | 'forbidden'
+  | 'overloaded'
+  | 'unavailable'
+  | 'internal';
 
 /**
  * Base class of every error the application throws on purpose. `code` is a stable,
@@ -43,6 +51,13 @@ export class ConflictError extends AppError {
 export class UnavailableError extends AppError {
   constructor(code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super('unavailable', code, message, details, options);
+  }
+}
+
+/** A request holds more than the service accepts at once (HTTP 413); smaller requests succeed. */
+export class PayloadTooLargeError extends AppError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super('too_large', code, message, details);
   }
 }
 

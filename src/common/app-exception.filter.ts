@@ -16,6 +16,8 @@ export function statusForKind(kind: AppErrorKind): number {
       return HttpStatus.NOT_FOUND;
     case 'invalid':
       return HttpStatus.BAD_REQUEST;
+    case 'too_large':
+      return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'conflict':
       return HttpStatus.CONFLICT;
     case 'forbidden':

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, InvalidInputError } from 'src/common/app-error';
+import { AppError, PayloadTooLargeError } from 'src/common/app-error';
 import { InferenceConfig } from 'src/config/app-config';
 import { ModelRegistry } from 'src/inference/model-registry.service';
 import { inferenceMetrics } from 'src/platform/observability/metrics';
@@ -113,7 +113,7 @@ export class InferenceService {
 
   private checkBatchSize(count: number, what: string): void {
     if (count > this.config.maxRequestBatch) {
-      throw new InvalidInputError(
+      throw new PayloadTooLargeError(
         'inference_batch_too_large',
         `Request has ${count} ${what}; this inference service accepts at most ${this.config.maxRequestBatch} per request (INFERENCE_MAX_BATCH_SIZE)`,
         { count, max: this.config.maxRequestBatch },

@@ -10,8 +10,8 @@ import {
 } from 'src/embedders/providers/http-embedder';
 
 /**
- * The inference role accepts INFERENCE_MAX_BATCH_SIZE texts per request, 128 by default, and
- * answers 400 beyond it. A service configured lower needs `batchSize` on the embedder.
+ * The inference role accepts INFERENCE_MAX_BATCH_SIZE texts per request, 128 by default. A
+ * service configured lower answers 413, and the retry splits the batch until it fits.
  */
 export const INTERNAL_LIMITS: ProviderLimits = {
   maxInputsPerRequest: 128,

@@ -110,6 +110,32 @@ describe('withRetry', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it('halves a batch the server rejects as too large', async () => {
+    const batches: number[][] = [];
+    const call = async (batch: number[]): Promise<string[]> => {
+      batches.push(batch);
+      if (batch.length > 2) {
+        throw new ProviderHttpError('Test', 413, 'request has 4 texts; at most 2 per request');
+      }
+      return batch.map((item) => `v${item}`);
+    };
+
+    const result = await withRetry([1, 2, 3, 4], call, options);
+
+    expect(result).toEqual(['v1', 'v2', 'v3', 'v4']);
+    expect(batches).toEqual([[1, 2, 3, 4], [1, 2], [3, 4]]);
+  });
+
+  it('rejects one input the server finds too large', async () => {
+    const call = async (): Promise<number[]> => {
+      throw new ProviderHttpError('Test', 413, 'input too large');
+    };
+
+    const error = await rejection(withRetry([1], call, options));
+
+    expect(error.code).toBe('embedder_rejected');
+  });
+
   it('retries a single-input timeout then fails', async () => {
     const call = async (): Promise<number[]> => {
       throw new ProviderTimeoutError('Test', 100);

@@ -42,8 +42,10 @@ const defaultLogger = new Logger('EmbedderRetry');
  * - 408, 429, 5xx and network errors are retried with full-jitter exponential backoff:
  *   a uniform delay in [0, min(maxDelayMs, baseDelayMs * 2^(retry - 1))), or exactly the
  *   provider's `Retry-After` when it sent one.
- * - A timeout on a batch of two or more inputs splits it in halves, which are retried in
- *   order with a fresh attempt budget each. A timeout on one input is retried like a 5xx.
+ * - A timeout or a 413 on a batch of two or more inputs splits it in halves, which are
+ *   retried in order with a fresh attempt budget each. A timeout on one input is retried
+ *   like a 5xx. Servers such as the inference role and text-embeddings-inference answer 413
+ *   when a request holds more inputs than they accept.
  * - Any other 4xx throws `InvalidInputError('embedder_rejected')` at once with the
  *   provider's message.
  * - When the attempts run out, throws `UnavailableError` so that the job is retried later.
@@ -62,10 +64,11 @@ export async function withRetry<TInput, TOutput>(
     try {
       return await call(inputs);
     } catch (error) {
-      if (error instanceof ProviderTimeoutError && inputs.length > 1) {
+      if (isBatchTooHeavy(error) && inputs.length > 1) {
         const middle = Math.ceil(inputs.length / 2);
+        const cause = error instanceof ProviderTimeoutError ? `timed out after ${error.timeoutMs} ms` : 'rejected it as too large (413)';
         logger.warn(
-          `${options.provider} timed out after ${error.timeoutMs} ms on a batch of ${inputs.length} inputs; ` +
+          `${options.provider} ${cause} on a batch of ${inputs.length} inputs; ` +
             `retrying as batches of ${middle} and ${inputs.length - middle}`,
         );
         const left = await withRetry(inputs.slice(0, middle), call, options);
@@ -115,6 +118,10 @@ export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseD
   const random = options.random ?? Math.random;
   const ceiling = Math.min(cap, base * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
+}
+
+function isBatchTooHeavy(error: unknown): error is ProviderTimeoutError | ProviderHttpError {
+  return error instanceof ProviderTimeoutError || (error instanceof ProviderHttpError && error.status === 413);
 }
 
 function isTransient(error: unknown): error is ProviderHttpError | ProviderTimeoutError | ProviderNetworkError {
