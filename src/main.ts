@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { NextFunction, Request, Response } from 'express';
 import { AppModule, rolesConsumeJobs } from 'src/app.module';
+import { rejectDeepJson } from 'src/common/json-depth.middleware';
 import { AppConfig, ConfigValidationError, loadConfig } from 'src/config/app-config';
 import { JetStreamServer } from 'src/platform/messaging/jetstream.server';
 import { JetStreamService } from 'src/platform/messaging/jetstream.service';
@@ -28,6 +29,7 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
   app.use(httpMetricsMiddleware);
   // Embedding requests and pushed vectors are larger than body-parser's 100 kB default.
   app.useBodyParser('json', { limit: `${config.server.maxJsonBodyMb}mb` });
+  app.use(rejectDeepJson);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
 
   if (config.roles.includes('api') || config.roles.includes('inference')) {

@@ -280,6 +280,34 @@ describe('inference role', () => {
     expect(badDocument.body.message).toContain('documents[1]');
   });
 
+  it('rejects ambiguous and malformed bodies', async () => {
+    const both = await post('/api/embed', { model: 'test-org/tiny-mean', text: 'cat', texts: ['mat'] });
+    expect(both.status).toBe(400);
+    expect(both.body.code).toBe('embed_input_invalid');
+
+    const wrongType = await post('/api/embed', { model: 'test-org/tiny-mean', text: 'cat', texts: 5 });
+    expect(wrongType.status).toBe(400);
+
+    const nullText = await post('/api/embed', { model: 'test-org/tiny-mean', text: null });
+    expect(nullText.status).toBe(400);
+
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 1000; level++) deep = [deep];
+    const tooDeep = await post('/api/embed', { model: 'test-org/tiny-mean', texts: deep });
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.body.code).toBe('body_too_deep');
+
+    const emptyInput = await post('/v1/embeddings', { model: 'test-org/tiny-mean', input: '' });
+    expect(emptyInput.status).toBe(400);
+    expect(emptyInput.body.error.code).toBe('input_invalid');
+  });
+
+  it('returns every document when top_k is null', async () => {
+    const response = await post('/api/rerank', { model: 'test-org/tiny-reranker', query: 'cat', documents: ['mat', 'cat', 'model'], top_k: null });
+    expect(response.status).toBe(200);
+    expect(response.body.results).toHaveLength(3);
+  });
+
   it('rejects models outside the allow-list and unsafe ids', async () => {
     const notAllowed = await post('/api/embed', { model: 'other-org/model', texts: ['cat'] });
     expect(notAllowed.status).toBe(400);
@@ -332,5 +360,8 @@ describe('inference role', () => {
     expect(metrics).toContain('inference_rerank_documents_total{model="test-org/tiny-reranker"}');
     expect(metrics).toContain('inference_embed_truncated_total{model="test-org/tiny-mean"} 1');
     expect(metrics).toContain('inference_model_loaded{model="test-org/tiny-cls",kind="embedding",device="cpu"} 1');
+    // Ids the service does not serve share one label, so clients cannot add series without limit.
+    expect(metrics).toContain('inference_embed_requests_total{model="other",status="invalid"}');
+    expect(metrics).not.toContain('model="other-org/model"');
   });
 });

@@ -117,4 +117,15 @@ describe('API and workers in separate processes', () => {
     await expect(broken.start(10_000)).rejects.toThrow(/ROLE contains unknown role "indexer"/);
     expect(broken.exitCode).toBe(1);
   });
+
+  it('stops with a message when NATS is unreachable', async () => {
+    const env = environment.env({ ROLE: 'api', PORT: String(await freePort()), NATS_URL: 'nats://127.0.0.1:1', NATS_CONNECT_TIMEOUT_SECS: '3' });
+    const stranded = new AppProcess('no-nats', env);
+    try {
+      await expect(stranded.start(20_000)).rejects.toThrow(/NATS at nats:\/\/127\.0\.0\.1:1 is unreachable/);
+      expect(stranded.exitCode).toBe(1);
+    } finally {
+      await stranded.stop();
+    }
+  });
 });

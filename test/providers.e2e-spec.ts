@@ -111,6 +111,10 @@ describe('remote embedding provider (OpenAI wire format)', () => {
       [transform.id],
     );
     expect(failedBatch.error_message).toContain('input rejected by policy');
+    const listed = await api.get(`/api/dataset-transforms/${transform.id}/batches?status=failed`);
+    expect(listed.total_count).toBe(1);
+    expect(listed.items[0]).toMatchObject({ status: 'failed', attempts: 1, embedder_id: embedder.id });
+    expect(listed.items[0].error_message).toContain('input rejected by policy');
 
     const retry = await api.post(`/api/dataset-transforms/${transform.id}/retry-failed`, {}, 201);
     expect(retry.retried_count).toBe(1);

@@ -103,6 +103,24 @@ describe(loadConfig.name, () => {
     expect(loadConfig({ ...BASE, ROLE: 'api' }).pipeline.inferenceUrl).toBe('http://localhost:8090');
   });
 
+  it('never prints the value of an invalid secret', () => {
+    const key = 'f'.repeat(63);
+    const [problem] = problemsOf({ ...BASE, ENCRYPTION_MASTER_KEY: key });
+    expect(problem).toContain('ENCRYPTION_MASTER_KEY has invalid value (not shown: secret)');
+    expect(problem).not.toContain(key);
+  });
+
+  it("rejects INFERENCE_ALLOWED_MODELS='*' with downloads on", () => {
+    const [problem] = problemsOf({ ROLE: 'inference', INFERENCE_ALLOWED_MODELS: '*', HF_ENDPOINT: 'https://hub.example.com' });
+    expect(problem).toContain('any client make the service download any repository');
+    expect(problemsOf({ ROLE: 'inference', INFERENCE_ALLOWED_MODELS: '*', HF_ENDPOINT: 'https://hub.example.com', HF_HUB_OFFLINE: 'true' })).toEqual([]);
+  });
+
+  it('rejects an HF_ENDPOINT that is not http or https', () => {
+    const [problem] = problemsOf({ ROLE: 'inference', HF_ENDPOINT: 'file:///etc' });
+    expect(problem).toContain('HF_ENDPOINT');
+  });
+
   it('requires S3 settings only for the s3 backend', () => {
     const problems = problemsOf({ ...BASE, STORAGE_BACKEND: 's3' });
     expect(problems).toEqual([

@@ -54,6 +54,7 @@ const environmentSchema = z.object({
 
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   NATS_REPLICAS: integer(1, 5).default(1),
+  NATS_CONNECT_TIMEOUT_SECS: integer(1, 3600).default(60),
   NATS_STREAM_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]*$/, { message: 'expected letters, digits, "-" or "_" only' })
@@ -96,7 +97,10 @@ const environmentSchema = z.object({
   INFERENCE_INTRA_OP_THREADS: integer(0, 1024).default(0),
   HF_HOME: z.string().min(1).default(join(homedir(), '.cache', 'huggingface')),
   HF_HUB_CACHE: z.string().min(1).optional(),
-  HF_ENDPOINT: z.string().url().optional(),
+  HF_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, { message: 'expected an http:// or https:// URL' })
+    .optional(),
   // Sensitive: never logged.
   HF_TOKEN: z.string().optional(),
   HF_HUB_OFFLINE: boolean.default(false),
@@ -118,6 +122,16 @@ const environmentSchema = z.object({
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
+
+// Values that configuration errors must never print, because start-up errors end up in logs.
+const SECRET_VARIABLES = new Set([
+  'ENCRYPTION_MASTER_KEY',
+  'NEW_ENCRYPTION_MASTER_KEY',
+  'QDRANT_API_KEY',
+  'AWS_SECRET_ACCESS_KEY',
+  'HF_TOKEN',
+  'DATABASE_URL',
+]);
 
 export class ServerConfig {
   serviceName: string;
@@ -144,6 +158,8 @@ export class DatabaseConfig {
 
 export class NatsConfig {
   url: string;
+  /** Start-up fails when NATS stays unreachable this long. */
+  connectTimeoutSecs: number;
   replicas: number;
   streamPrefix: string;
   maxConcurrentJobs: number;
@@ -259,7 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
       const value = cleaned[name];
-      const state = value === undefined ? 'is missing' : `has invalid value "${value}"`;
+      const shown = SECRET_VARIABLES.has(name) ? '(not shown: secret)' : `"${value}"`;
+      const state = value === undefined ? 'is missing' : `has invalid value ${shown}`;
       problems.push(`${name} ${state}: ${issue.message}`);
     }
   }
@@ -283,6 +300,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (!e.DATABASE_URL && rolesNeedPlatform(roles)) {
     problems.push('DATABASE_URL is missing: required by every role except inference');
+  }
+  if (e.INFERENCE_ALLOWED_MODELS === '*' && e.HF_ENDPOINT && !e.HF_HUB_OFFLINE) {
+    problems.push(
+      "INFERENCE_ALLOWED_MODELS='*' together with HF_ENDPOINT would let any client make the service download any repository; list the allowed models",
+    );
   }
   if (Array.isArray(e.INFERENCE_ALLOWED_MODELS)) {
     const allowed = e.INFERENCE_ALLOWED_MODELS;
@@ -322,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     nats: {
       url: e.NATS_URL,
+      connectTimeoutSecs: e.NATS_CONNECT_TIMEOUT_SECS,
       replicas: e.NATS_REPLICAS,
       streamPrefix: e.NATS_STREAM_PREFIX,
       maxConcurrentJobs: e.MAX_CONCURRENT_JOBS,

@@ -2,13 +2,16 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, P
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, SearchPageQuery } from 'src/common/validation';
+import { BatchListQuery } from 'src/dataset-transforms/dto/batch-list.query';
 import { DatasetTransformsService } from 'src/dataset-transforms/dataset-transforms.service';
 import {
   CreateDatasetTransformDto,
   UpdateDatasetTransformDto,
 } from 'src/dataset-transforms/dto/create-dataset-transform.dto';
 import {
+  DatasetTransformBatchResponse,
   DatasetTransformResponse,
+  toBatchResponse,
   DatasetTransformStats,
   toDatasetTransformResponse,
 } from 'src/dataset-transforms/dto/dataset-transform.response';
@@ -81,6 +84,17 @@ export class DatasetTransformsController {
     @Param('id', ParseUUIDPipe) id: string,
   ): Promise<{ dataset_transform_id: string; retried_count: number }> {
     return { dataset_transform_id: id, retried_count: await this.transforms.retryFailed(owner, id) };
+  }
+
+  @Get(':id/batches')
+  @ApiOperation({ summary: 'Embedding batches, newest first, with status, attempts and errors' })
+  async listBatches(
+    @CurrentOwner() owner: Owner,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: BatchListQuery,
+  ): Promise<Page<DatasetTransformBatchResponse>> {
+    const page = await this.transforms.listBatches(owner, id, query.status, query.limit, query.offset);
+    return { ...page, items: page.items.map(toBatchResponse) };
   }
 
   @Post(':id/batches/:batchId/retry')

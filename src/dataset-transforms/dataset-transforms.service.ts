@@ -6,6 +6,7 @@ import { Owner } from 'src/common/owner';
 import { Page, rejectNullFields } from 'src/common/validation';
 import { retryOnConflict } from 'src/platform/database/retry-on-conflict';
 import { DatasetsService } from 'src/datasets/datasets.service';
+import { BatchStatus, DatasetTransformBatchEntity } from 'src/dataset-transforms/dataset-transform-batch.entity';
 import { DatasetTransformEntity } from 'src/dataset-transforms/dataset-transform.entity';
 import { DatasetTransformErrorCode } from 'src/dataset-transforms/dataset-transforms.errors';
 import {
@@ -126,6 +127,24 @@ export class DatasetTransformsService {
   async retryFailed(owner: Owner, id: string, batchId?: string): Promise<number> {
     await this.get(owner, id);
     return this.scheduler.retryFailed(id, batchId);
+  }
+
+  /** Lists the batches of a transform, newest first, optionally of one status. */
+  async listBatches(
+    owner: Owner,
+    id: string,
+    status: BatchStatus | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<Page<DatasetTransformBatchEntity>> {
+    await this.get(owner, id);
+    const [items, total] = await this.dataSource.getRepository(DatasetTransformBatchEntity).findAndCount({
+      where: { datasetTransformId: id, ...(status ? { status } : {}) },
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total_count: total, limit, offset };
   }
 
   async stats(owner: Owner, id: string): Promise<DatasetTransformStats> {

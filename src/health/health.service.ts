@@ -48,7 +48,7 @@ export class HealthService {
     if (models) {
       components.models = models.isReady()
         ? { status: 'healthy', latency_ms: 0 }
-        : { status: 'unhealthy', latency_ms: 0, error: 'preloaded models are not loaded yet' };
+        : { status: 'unhealthy', latency_ms: 0, error: `preloaded models not ready: ${models.describeUnreadiness()}` };
     }
     let status: ReadinessReport['status'] = Object.values(components).some((c) => c.status === 'unhealthy')
       ? 'unhealthy'

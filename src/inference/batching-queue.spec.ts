@@ -74,8 +74,50 @@ describe('BatchingQueue', () => {
     await expect(queue.submit([7])).resolves.toEqual([7]);
   });
 
+  it('fails only the bad item of a shared batch', async () => {
+    const { gate, release } = deferred();
+    let runs = 0;
+    const queue = new BatchingQueue(
+      async (items: number[]) => {
+        runs++;
+        if (runs === 1) await gate;
+        if (items.includes(13)) throw new Error('position out of range');
+        return items;
+      },
+      { batchSize: 8, maxRequests: 4, modelId: 'test/model' },
+    );
+    const blocker = queue.submit([0]);
+    const good = queue.submit([1, 2]);
+    const bad = queue.submit([13]);
+    const other = queue.submit([3]);
+    release();
+
+    await expect(blocker).resolves.toEqual([0]);
+    await expect(good).resolves.toEqual([1, 2]);
+    await expect(bad).rejects.toThrow('position out of range');
+    await expect(other).resolves.toEqual([3]);
+  });
+
+  it('admits a request before preparing it', async () => {
+    const { gate, release } = deferred();
+    const queue = new BatchingQueue(
+      async (items: number[]) => {
+        await gate;
+        return items;
+      },
+      { batchSize: 1, maxRequests: 1, modelId: 'test/model' },
+    );
+    const running = queue.submit([1]);
+    const prepare = jest.fn(() => [2]);
+
+    await expect(queue.submitPrepared(prepare)).rejects.toThrow('INFERENCE_MAX_QUEUE_DEPTH');
+    expect(prepare).not.toHaveBeenCalled();
+    release();
+    await running;
+  });
+
   it('reports a result count that does not match', async () => {
-    const queue = new BatchingQueue(async () => [1], { batchSize: 4, maxRequests: 4, modelId: 'test/model' });
-    await expect(queue.submit([1, 2])).rejects.toThrow('returned 1 results for 2 inputs');
+    const queue = new BatchingQueue(async (items: number[]) => [...items, 99], { batchSize: 4, maxRequests: 4, modelId: 'test/model' });
+    await expect(queue.submit([1, 2])).rejects.toThrow('returned 2 results for 1 inputs');
   });
 });

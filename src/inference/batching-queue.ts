@@ -10,7 +10,7 @@ interface PendingItem<I, O> {
  * Feeds one model: items of concurrent requests join one FIFO queue and run in batches of
  * up to `batchSize`, one batch at a time, so small requests share a `session.run`. At most
  * `maxRequests` requests may wait or run; one more gets an OverloadedError (HTTP 429), which
- * keeps memory bounded and tells clients to back off instead of timing out.
+ * keeps memory bounded and asks clients to back off instead of timing out.
  */
 export class BatchingQueue<I, O> {
   private readonly pending: Array<PendingItem<I, O>> = [];
@@ -28,7 +28,14 @@ export class BatchingQueue<I, O> {
   }
 
   async submit(items: I[]): Promise<O[]> {
-    if (items.length === 0) return [];
+    return this.submitPrepared(() => items);
+  }
+
+  /**
+   * Admits a request, then calls `prepare` for its items. Tokenizing costs CPU time, so a
+   * request turned away with 429 must be turned away before it is prepared.
+   */
+  async submitPrepared(prepare: () => I[]): Promise<O[]> {
     if (this.activeRequests >= this.options.maxRequests) {
       throw new OverloadedError(
         'inference_queue_full',
@@ -40,6 +47,7 @@ export class BatchingQueue<I, O> {
 
     this.activeRequests++;
     try {
+      const items = prepare();
       const outputs = items.map((item) => new Promise<O>((resolve, reject) => this.pending.push({ item, resolve, reject })));
       this.drain();
       return await Promise.all(outputs);
@@ -60,15 +68,27 @@ export class BatchingQueue<I, O> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.batchSize);
       try {
-        const outputs = await this.runBatch(batch.map((entry) => entry.item));
-        if (outputs.length !== batch.length) {
-          throw new Error(`model ${this.options.modelId} returned ${outputs.length} results for ${batch.length} inputs`);
-        }
-        batch.forEach((entry, index) => entry.resolve(outputs[index]));
+        await this.runAndSettle(batch);
       } catch (error) {
-        batch.forEach((entry) => entry.reject(error));
+        if (batch.length === 1) {
+          batch[0].reject(error);
+          continue;
+        }
+        // One bad input must not fail the other requests that share its batch, so a failed
+        // batch runs again one item at a time and only the items that fail alone are rejected.
+        for (const entry of batch) {
+          await this.runAndSettle([entry]).catch((error: unknown) => entry.reject(error));
+        }
       }
     }
     this.draining = false;
+  }
+
+  private async runAndSettle(batch: Array<PendingItem<I, O>>): Promise<void> {
+    const outputs = await this.runBatch(batch.map((entry) => entry.item));
+    if (outputs.length !== batch.length) {
+      throw new Error(`model ${this.options.modelId} returned ${outputs.length} results for ${batch.length} inputs`);
+    }
+    batch.forEach((entry, index) => entry.resolve(outputs[index]));
   }
 }

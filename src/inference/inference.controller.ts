@@ -26,7 +26,7 @@ export class InferenceController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Embed texts with a local ONNX model' })
   async embed(@Body() body: EmbedRequestDto): Promise<EmbedResponse> {
-    const texts = body.texts ?? (body.text !== undefined ? [body.text] : []);
+    const texts = readEmbedTexts(body);
     const result = await this.inference.embed(body.model, texts, body.input_type);
     return {
       embeddings: result.vectors.map((vector) => Array.from(vector)),
@@ -42,7 +42,7 @@ export class InferenceController {
   @ApiOperation({ summary: 'Score documents against a query with a cross-encoder, best first' })
   async rerank(@Body() body: RerankRequestDto): Promise<{ results: RerankResult[]; model: string }> {
     const documents = body.documents.map(readRerankDocument);
-    const results = await this.inference.rerank(body.model, body.query, documents, body.top_k, body.return_documents ?? false);
+    const results = await this.inference.rerank(body.model, body.query, documents, body.top_k ?? undefined, body.return_documents ?? false);
     return { results, model: body.model };
   }
 
@@ -51,6 +51,17 @@ export class InferenceController {
   models(): { models: ModelStatus[] } {
     return { models: this.registry.statuses() };
   }
+}
+
+/** Takes `texts` or `text`, exactly one of them, each checked to be strings. */
+function readEmbedTexts(body: EmbedRequestDto): string[] {
+  const hasTexts = body.texts !== undefined && body.texts !== null;
+  const hasText = body.text !== undefined && body.text !== null;
+  if (hasTexts === hasText) {
+    throw new InvalidInputError('embed_input_invalid', 'give either texts (an array of strings) or text (a string), not both and not neither');
+  }
+  if (hasText) return [body.text as string];
+  return body.texts as string[];
 }
 
 function readRerankDocument(value: unknown, index: number): RerankDocument {

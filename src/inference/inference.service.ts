@@ -40,21 +40,25 @@ export class InferenceService {
   async embed(modelId: string, texts: string[], inputType?: string): Promise<EmbeddingResult> {
     this.checkBatchSize(texts.length, 'texts');
     const started = process.hrtime.bigint();
+    let label = this.registry.metricLabel(modelId);
     let status = 'success';
     try {
       const { model, queue } = await this.registry.embeddingModel(modelId);
-      const encoded = texts.map((text) => model.encode(text, inputType));
-      const order = sortedByLength(encoded.map(({ input }) => input.ids.length));
+      label = this.registry.metricLabel(modelId);
+      let encoded: Array<ReturnType<typeof model.encode>> = [];
+      let order: number[] = [];
+      const prepare = () => {
+        encoded = texts.map((text) => model.encode(text, inputType));
+        order = sortedByLength(encoded.map(({ input }) => input.ids.length));
+        return order.map((index) => encoded[index].input);
+      };
 
-      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth + 1);
-      const sortedVectors = await queue.submit(order.map((index) => encoded[index].input));
-      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth);
-
+      const sortedVectors = await this.trackQueue(label, queue, () => queue.submitPrepared(prepare));
       const vectors = new Array<Float32Array>(texts.length);
       order.forEach((index, position) => (vectors[index] = sortedVectors[position]));
       const truncated = encoded.filter((entry) => entry.truncated).length;
-      if (truncated > 0) inferenceMetrics.embedTruncated().labels(modelId).inc(truncated);
-      inferenceMetrics.embedItems().labels(modelId).inc(texts.length);
+      if (truncated > 0) inferenceMetrics.embedTruncated().labels(label).inc(truncated);
+      inferenceMetrics.embedItems().labels(label).inc(texts.length);
       return {
         model: modelId,
         dimensions: model.dimensions,
@@ -67,10 +71,10 @@ export class InferenceService {
       throw error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      inferenceMetrics.embedRequests().labels(modelId, status).inc();
-      inferenceMetrics.embedDuration().labels(modelId, status).observe(seconds);
+      inferenceMetrics.embedRequests().labels(label, status).inc();
+      inferenceMetrics.embedDuration().labels(label, status).observe(seconds);
       if (status === 'success' && texts.length > 0) {
-        inferenceMetrics.embedPerItemDuration().labels(modelId).observe(seconds / texts.length);
+        inferenceMetrics.embedPerItemDuration().labels(label).observe(seconds / texts.length);
       }
     }
   }
@@ -79,19 +83,22 @@ export class InferenceService {
   async rerank(modelId: string, query: string, documents: RerankDocument[], topK?: number, returnText = false): Promise<RerankResult[]> {
     this.checkBatchSize(documents.length, 'documents');
     const started = process.hrtime.bigint();
+    let label = this.registry.metricLabel(modelId);
     let status = 'success';
     try {
       const { model, queue } = await this.registry.rerankerModel(modelId);
-      const pairs = documents.map((document) => model.encodePair(query, document.text));
-      const order = sortedByLength(pairs.map((pair) => pair.ids.length));
+      label = this.registry.metricLabel(modelId);
+      let order: number[] = [];
+      const prepare = () => {
+        const pairs = documents.map((document) => model.encodePair(query, document.text));
+        order = sortedByLength(pairs.map((pair) => pair.ids.length));
+        return order.map((index) => pairs[index]);
+      };
 
-      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth + 1);
-      const sortedScores = await queue.submit(order.map((index) => pairs[index]));
-      inferenceMetrics.queueDepth().labels(modelId).set(queue.depth);
-
+      const sortedScores = await this.trackQueue(label, queue, () => queue.submitPrepared(prepare));
       const scores = new Array<number>(documents.length);
       order.forEach((index, position) => (scores[index] = sortedScores[position]));
-      inferenceMetrics.rerankDocuments().labels(modelId).inc(documents.length);
+      inferenceMetrics.rerankDocuments().labels(label).inc(documents.length);
 
       const results = documents.map((document, index) => ({
         index,
@@ -106,8 +113,20 @@ export class InferenceService {
       throw error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      inferenceMetrics.rerankRequests().labels(modelId, status).inc();
-      inferenceMetrics.rerankDuration().labels(modelId, status).observe(seconds);
+      inferenceMetrics.rerankRequests().labels(label, status).inc();
+      inferenceMetrics.rerankDuration().labels(label, status).observe(seconds);
+    }
+  }
+
+  /** Runs `work` and keeps the queue-depth gauge of the model right, also when `work` fails. */
+  private async trackQueue<T>(label: string, queue: { depth: number }, work: () => Promise<T>): Promise<T> {
+    const gauge = inferenceMetrics.queueDepth().labels(label);
+    try {
+      const pending = work();
+      gauge.set(queue.depth);
+      return await pending;
+    } finally {
+      gauge.set(queue.depth);
     }
   }
 

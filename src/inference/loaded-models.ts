@@ -47,7 +47,7 @@ abstract class LoadedModel {
   }
 }
 
-/** A bi-encoder: token vectors from the graph, pooled and normalised as the model's config says. */
+/** A bi-encoder: token vectors from the graph, pooled and normalised as the model's config specifies. */
 export class EmbeddingModel extends LoadedModel {
   readonly kind = 'embedding' as const;
   private readonly outputName: string;
@@ -88,8 +88,15 @@ export class EmbeddingModel extends LoadedModel {
     const feeds = buildInputFeeds(this.session, inputs, this.tokenizer.padId);
     const outputs = await this.clock.time(() => this.session.run(feeds, [this.outputName]));
     const output = outputs[this.outputName];
+    requireFloatOutput(this.id, this.outputName, output.type);
     const data = output.data as Float32Array;
     const dims = output.dims.map(Number);
+    if (dims[0] !== inputs.length || dims[dims.length - 1] === 0) {
+      throw new InvalidInputError(
+        'model_output_unsupported',
+        `Model ${this.id} output ${this.outputName} has shape [${dims.join(', ')}] for ${inputs.length} inputs`,
+      );
+    }
 
     let vectors: Float32Array[];
     if (dims.length === 2) {
@@ -100,6 +107,9 @@ export class EmbeddingModel extends LoadedModel {
       vectors = poolTokens(data, rowMask, { batch: dims[0], sequence: dims[1], size: dims[2] }, this.descriptor.pooling);
     } else {
       throw new InvalidInputError('model_output_unsupported', `Model ${this.id} output ${this.outputName} has shape [${dims.join(', ')}]; expected 2 or 3 axes`);
+    }
+    if (vectors.some((vector) => !vector.every(Number.isFinite))) {
+      throw new InvalidInputError('model_output_invalid', `Model ${this.id} produced NaN or infinite values`);
     }
     return this.descriptor.normalize ? vectors.map(normalizeL2) : vectors;
   }
@@ -141,20 +151,38 @@ export class RerankerModel extends LoadedModel {
     const feeds = buildInputFeeds(this.session, pairs, this.tokenizer.padId);
     const outputs = await this.clock.time(() => this.session.run(feeds, [this.outputName]));
     const output = outputs[this.outputName];
+    requireFloatOutput(this.id, this.outputName, output.type);
     const data = output.data as Float32Array;
-    const labels = output.dims.length === 2 ? Number(output.dims[1]) : 1;
+    const dims = output.dims.map(Number);
+    if (dims[0] !== pairs.length || dims.length > 2 || (dims.length === 2 && dims[1] < 1)) {
+      throw new InvalidInputError(
+        'model_output_unsupported',
+        `Reranker ${this.id} output ${this.outputName} has shape [${dims.join(', ')}]; expected [${pairs.length}] or [${pairs.length}, labels]`,
+      );
+    }
+    const labels = dims.length === 2 ? dims[1] : 1;
 
-    return pairs.map((_, row) => {
+    const scores = pairs.map((_, row) => {
       if (labels === 1) return sigmoid(data[row]);
       const logits = Array.from(data.subarray(row * labels, (row + 1) * labels));
       const max = Math.max(...logits);
       const exps = logits.map((logit) => Math.exp(logit - max));
       return exps[labels - 1] / exps.reduce((sum, value) => sum + value, 0);
     });
+    if (!scores.every(Number.isFinite)) {
+      throw new InvalidInputError('model_output_invalid', `Reranker ${this.id} produced NaN scores`);
+    }
+    return scores;
   }
 }
 
 export type LoadedInferenceModel = EmbeddingModel | RerankerModel;
+
+function requireFloatOutput(modelId: string, outputName: string, type: string): void {
+  if (type !== 'float32') {
+    throw new InvalidInputError('model_output_unsupported', `Model ${modelId} output ${outputName} is ${type}; expected float32`);
+  }
+}
 
 function sigmoid(value: number): number {
   return 1 / (1 + Math.exp(-value));

@@ -1,5 +1,5 @@
 import { access, readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from 'src/common/app-error';
 
 export type ModelKind = 'embedding' | 'reranker';
@@ -7,7 +7,7 @@ export type ModelKind = 'embedding' | 'reranker';
 /** Pooling modes of sentence-transformers' Pooling module that this role implements. */
 export type PoolingMode = 'cls' | 'mean' | 'max' | 'mean_sqrt_len' | 'lasttoken';
 
-/** What the inference role needs to know about one model folder before it loads it. */
+/** Facts about one model folder that the inference role needs before it loads it. */
 export interface ModelDescriptor {
   id: string;
   dir: string;
@@ -22,6 +22,8 @@ export interface ModelDescriptor {
   prompts: Record<string, string>;
   /** Hidden size from `config.json`, when the folder states one. */
   hiddenSize?: number;
+  /** True when the folder has no `modules.json`, so mean pooling and normalisation were assumed. */
+  assumedPipeline: boolean;
 }
 
 export interface ModelSearchPaths {
@@ -35,6 +37,10 @@ export interface ModelSearchPaths {
 
 // Where exporters (optimum, sentence-transformers' ONNX backend) put the full-precision graph.
 const ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'];
+const COMMIT_ID = /^[0-9a-f]{40}$/;
+// Far above any released encoder (8192 for the longest common ones), so only a broken config
+// that claims more is capped, before it makes one input allocate gigabytes.
+const MAX_SUPPORTED_TOKENS = 32_768;
 
 /** Returns the folder of `modelId`, or undefined when no search path contains it. */
 export async function locateModel(modelId: string, paths: ModelSearchPaths): Promise<string | undefined> {
@@ -47,7 +53,18 @@ export async function locateModel(modelId: string, paths: ModelSearchPaths): Pro
   return undefined;
 }
 
-/** The hub cache's folder name for a model repository. */
+/** Returns a folder named after `modelId` that lacks `tokenizer.json`, to explain a failed lookup. */
+export async function findIncompleteFolder(modelId: string, paths: ModelSearchPaths): Promise<string | undefined> {
+  const candidates = [paths.modelPath && join(paths.modelPath, modelId), join(paths.hfHome, modelId)].filter(
+    (dir): dir is string => Boolean(dir),
+  );
+  for (const dir of candidates) {
+    if (await fileExists(dir)) return dir;
+  }
+  return undefined;
+}
+
+/** Returns the hub cache's folder name for a model repository. */
 export function hubRepoFolder(modelId: string): string {
   return `models--${modelId.replace(/\//g, '--')}`;
 }
@@ -58,11 +75,12 @@ export function hubRepoFolder(modelId: string): string {
  */
 async function locateHubSnapshot(modelId: string, hubCacheDir: string): Promise<string | undefined> {
   const repoDir = join(hubCacheDir, hubRepoFolder(modelId));
+  // refs/main is read as a commit id only: anything else could point the lookup outside the cache.
   const commit = (await readOptionalText(join(repoDir, 'refs', 'main')))?.trim();
-  if (commit && (await isModelFolder(join(repoDir, 'snapshots', commit)))) {
+  if (commit && COMMIT_ID.test(commit) && (await isModelFolder(join(repoDir, 'snapshots', commit)))) {
     return join(repoDir, 'snapshots', commit);
   }
-  const snapshots = await readdir(join(repoDir, 'snapshots')).catch(() => [] as string[]);
+  const snapshots = (await readdir(join(repoDir, 'snapshots')).catch(() => [] as string[])).filter((name) => COMMIT_ID.test(name));
   if (snapshots.length === 1 && (await isModelFolder(join(repoDir, 'snapshots', snapshots[0])))) {
     return join(repoDir, 'snapshots', snapshots[0]);
   }
@@ -98,7 +116,7 @@ export async function describeModel(modelId: string, dir: string): Promise<Model
   const positions = positiveNumber(config?.max_position_embeddings);
   const declaredLength =
     positiveNumber(sentenceConfig?.max_seq_length) ?? sensibleTokenizerLimit(tokenizerConfig?.model_max_length) ?? positions ?? 512;
-  const maxLength = positions ? Math.min(declaredLength, positions) : declaredLength;
+  const maxLength = Math.min(declaredLength, positions ?? MAX_SUPPORTED_TOKENS, MAX_SUPPORTED_TOKENS);
 
   const prompts = isRecord(sentenceTransformersConfig?.prompts)
     ? Object.fromEntries(
@@ -116,6 +134,7 @@ export async function describeModel(modelId: string, dir: string): Promise<Model
     maxLength,
     prompts,
     hiddenSize: positiveNumber(config?.hidden_size),
+    assumedPipeline: kind === 'embedding' && !Array.isArray(modules),
   };
 }
 
@@ -156,6 +175,12 @@ async function readPipeline(
   const normalize = types.some((module) => module.type.endsWith('.Normalize'));
   if (!poolingModule) return { pooling: 'cls', normalize };
 
+  // Module paths come with the model (from a hub, perhaps), so they must stay inside its folder.
+  if (isAbsolute(poolingModule.path) || poolingModule.path.split(/[\\/]/).includes('..')) {
+    throw new InvalidInputError('model_config_invalid', `Model ${modelId} has a Pooling module path outside its folder: ${poolingModule.path}`, {
+      model: modelId,
+    });
+  }
   const poolingConfig = await readOptionalJson(dir, join(poolingModule.path, 'config.json'));
   return { pooling: readPoolingMode(modelId, poolingConfig), normalize };
 }

@@ -1,15 +1,24 @@
 import { HubApiError } from '@huggingface/hub';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import { AppError, InvalidInputError, NotFoundError, UnavailableError } from 'src/common/app-error';
 import { InferenceConfig } from 'src/config/app-config';
 import { BatchingQueue } from 'src/inference/batching-queue';
 import { EmbeddingModel, LoadedInferenceModel, RerankerModel } from 'src/inference/loaded-models';
-import { ModelDescriptor, ModelKind, describeModel, locateModel } from 'src/inference/model-files';
+import { ModelDescriptor, ModelKind, describeModel, findIncompleteFolder, locateModel } from 'src/inference/model-files';
 import { downloadModel } from 'src/inference/model-download';
 import { EncodedInput } from 'src/inference/model-tokenizer';
 import { inferenceMetrics } from 'src/platform/observability/metrics';
 
 const PRELOAD_RETRY_MS = 30_000;
+// A model that failed to load is not loaded again for this long: loading a large broken model
+// on every request would burn CPU and flood the log.
+const FAILURE_COOLDOWN_MS = 10_000;
+// Failures kept for the model listing; with INFERENCE_ALLOWED_MODELS='*' clients choose the ids.
+const MAX_RECORDED_FAILURES = 100;
+// Metric label of requests for models that are neither allowed by name nor loaded, so that
+// client-chosen ids cannot add time series without limit.
+const OTHER_MODELS_LABEL = 'other';
 
 export interface ServedEmbeddingModel {
   model: EmbeddingModel;
@@ -46,13 +55,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(ModelRegistry.name);
   private readonly loading = new Map<string, Promise<ServedModel>>();
   private readonly served = new Map<string, ServedModel>();
-  private readonly failures = new Map<string, string>();
+  private readonly failures = new Map<string, { error: unknown; message: string; at: number }>();
   private preloadTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(private readonly config: InferenceConfig) {}
 
   onApplicationBootstrap(): void {
+    if (this.config.modelPath && !existsSync(this.config.modelPath)) {
+      this.logger.warn({ model_path: this.config.modelPath }, 'INFERENCE_MODEL_PATH does not exist; models are looked up under HF_HOME only');
+    }
     void this.preload();
   }
 
@@ -64,9 +76,21 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     await Promise.allSettled(models.map(({ model }) => model.release()));
   }
 
-  /** Whether every preloaded model is loaded. */
+  /** Returns whether every preloaded model is loaded. */
   isReady(): boolean {
     return this.config.preloadModels.every((id) => this.served.has(id));
+  }
+
+  /** Says which preloaded models are missing and why, for the readiness report. */
+  describeUnreadiness(): string {
+    const missing = this.config.preloadModels.filter((id) => !this.served.has(id)).map((id) => this.statusOf(id));
+    return missing.map((model) => (model.error ? `${model.id} failed: ${model.error}` : `${model.id} is ${model.status}`)).join('; ');
+  }
+
+  /** Returns the model id as a metric label when it is allowed by name or loaded, else `other`. */
+  metricLabel(id: string): string {
+    const named = Array.isArray(this.config.allowedModels) && this.config.allowedModels.includes(id);
+    return named || this.served.has(id) ? id : OTHER_MODELS_LABEL;
   }
 
   /** Allowed and loaded models with their state, for the model listing and readiness. */
@@ -116,10 +140,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     if (served) return Promise.resolve(served);
     if (this.config.allowedModels !== '*' && !this.config.allowedModels.includes(id)) {
       return Promise.reject(
-        new InvalidInputError('model_not_allowed', `Model ${id} is not in INFERENCE_ALLOWED_MODELS of this inference service`, {
-          model: id,
-        }),
+        new InvalidInputError(
+          'model_not_allowed',
+          `Model ${id} is not allowed on this inference service; INFERENCE_ALLOWED_MODELS (default: the INFERENCE_PRELOAD_MODELS list) names the models it serves`,
+          { model: id },
+        ),
       );
+    }
+    const failure = this.failures.get(id);
+    if (failure && Date.now() - failure.at < FAILURE_COOLDOWN_MS && !this.loading.has(id)) {
+      return Promise.reject(failure.error);
     }
 
     let pending = this.loading.get(id);
@@ -134,6 +164,12 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     const started = Date.now();
     try {
       const descriptor = await this.findModel(id);
+      if (descriptor.assumedPipeline) {
+        this.logger.warn(
+          { model: id, dir: descriptor.dir },
+          'model folder has no modules.json; assuming mean pooling with normalisation, which is wrong for CLS-pooled models such as BGE',
+        );
+      }
       const served = await this.instantiate(descriptor);
       this.served.set(id, served);
       this.failures.delete(id);
@@ -154,10 +190,13 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
       return served;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.failures.set(id, message);
       this.logger.error({ model: id, err: error }, 'loading model failed');
-      if (error instanceof AppError && error.kind !== 'invalid') throw error;
-      throw new UnavailableError('model_load_failed', `Loading model ${id} failed: ${message}`, { model: id }, { cause: error });
+      const reported =
+        error instanceof AppError && error.kind !== 'invalid'
+          ? error
+          : new UnavailableError('model_load_failed', `Loading model ${id} failed: ${message}`, { model: id }, { cause: error });
+      this.recordFailure(id, reported);
+      throw reported;
     }
   }
 
@@ -177,10 +216,18 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
       }
     }
     if (!dir) {
-      const searched = [paths.modelPath, paths.hubCacheDir, paths.hfHome].filter(Boolean).join(', ');
+      // Paths go to the log only: clients of the service have no business knowing its folders.
+      const incomplete = await findIncompleteFolder(id, paths);
+      if (incomplete) {
+        this.logger.warn({ model: id, dir: incomplete }, 'model folder has no tokenizer.json');
+        throw new NotFoundError('model_not_found', `Model ${id} has a folder without tokenizer.json; the service log names the folder`, {
+          model: id,
+        });
+      }
+      this.logger.warn({ model: id, searched: [paths.modelPath, paths.hubCacheDir, paths.hfHome].filter(Boolean) }, 'model not found');
       throw new NotFoundError(
         'model_not_found',
-        `Model ${id} was not found in ${searched}, and downloads are off (set HF_ENDPOINT, without HF_HUB_OFFLINE, to allow them)`,
+        `Model ${id} was not found in INFERENCE_MODEL_PATH or HF_HOME, and downloads are off (set HF_ENDPOINT, without HF_HUB_OFFLINE, to allow them)`,
         { model: id },
       );
     }
@@ -223,7 +270,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
       };
     }
     if (this.loading.has(id)) return { id, status: 'loading' };
-    const error = this.failures.get(id);
-    return error ? { id, status: 'failed', error } : { id, status: 'not_loaded' };
+    const failure = this.failures.get(id);
+    return failure ? { id, status: 'failed', error: failure.message } : { id, status: 'not_loaded' };
+  }
+
+  private recordFailure(id: string, error: AppError): void {
+    this.failures.delete(id);
+    this.failures.set(id, { error, message: error.message, at: Date.now() });
+    if (this.failures.size > MAX_RECORDED_FAILURES) {
+      const oldest = this.failures.keys().next().value as string;
+      this.failures.delete(oldest);
+    }
   }
 }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InvalidInputError } from 'src/common/app-error';
 import { isRecord, readOptionalJson } from 'src/inference/model-files';
@@ -32,9 +30,19 @@ export class ModelTokenizer {
   ) {}
 
   static async load(dir: string, maxLength: number): Promise<ModelTokenizer> {
-    const json = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+    const json = (await readOptionalJson(dir, 'tokenizer.json')) as Record<string, unknown> | undefined;
+    if (!isRecord(json)) {
+      throw new InvalidInputError('model_tokenizer_invalid', 'tokenizer.json is missing or is not a JSON object');
+    }
     const config = ((await readOptionalJson(dir, 'tokenizer_config.json')) ?? {}) as Record<string, unknown>;
-    const tokenizer = new Tokenizer(json, config);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = new Tokenizer(json, config);
+    } catch (error) {
+      throw new InvalidInputError('model_tokenizer_invalid', `tokenizer.json cannot be loaded: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
+    }
     const template = readTemplate(json.post_processor, tokenizer);
     const padId = tokenIdOf(tokenizer, config.pad_token) ?? tokenizer.token_to_id('[PAD]') ?? tokenizer.token_to_id('<pad>') ?? 0;
     const budget = Math.min(countSpecials(template.single), countSpecials(template.pair));
@@ -44,12 +52,12 @@ export class ModelTokenizer {
     return new ModelTokenizer(tokenizer, template, maxLength, padId);
   }
 
-  /** Encodes one text, truncated to `maxLength` tokens; `truncated` tells whether text was cut. */
+  /** Encodes one text, truncated to `maxLength` tokens; `truncated` is true when text was cut. */
   encode(text: string): EncodedInput & { truncated: boolean } {
     const budget = this.maxLength - countSpecials(this.template.single);
-    const ids = this.tokenize(text);
+    const { ids, cut } = this.tokenize(text);
     const kept = ids.length > budget ? ids.slice(0, budget) : ids;
-    return { ...applyTemplate(this.template.single, kept, []), truncated: kept.length < ids.length };
+    return { ...applyTemplate(this.template.single, kept, []), truncated: cut || kept.length < ids.length };
   }
 
   /**
@@ -58,8 +66,8 @@ export class ModelTokenizer {
    */
   encodePair(first: string, second: string): EncodedInput {
     const budget = this.maxLength - countSpecials(this.template.pair);
-    let a = this.tokenize(first);
-    let b = this.tokenize(second);
+    let a = this.tokenize(first).ids;
+    let b = this.tokenize(second).ids;
     if (a.length + b.length > budget) {
       const excess = a.length + b.length - budget;
       const cutFromLonger = Math.min(excess, Math.abs(a.length - b.length));
@@ -77,14 +85,27 @@ export class ModelTokenizer {
 
   /** Number of tokens of `text` without special tokens, for usage reports. */
   countTokens(text: string): number {
-    return this.tokenize(text).length;
+    return this.tokenize(text).ids.length;
   }
 
-  private tokenize(text: string): number[] {
-    // A token covers a few characters, so text far beyond the limit is never needed; cutting it
-    // first keeps a megabyte-long input from costing a full tokenization.
-    const cut = text.length > this.maxLength * 32 ? text.slice(0, this.maxLength * 32) : text;
-    return this.tokenizer.encode(cut, { add_special_tokens: false }).ids;
+  /**
+   * Tokenizes without special tokens. A token covers a few characters, so text far beyond the
+   * limit is never needed: cutting it first keeps a megabyte-long input from costing a full
+   * tokenization. Runs of whitespace are collapsed before the cut, so padding cannot push the
+   * words out, and `cut` reports any text the cut dropped.
+   */
+  private tokenize(text: string): { ids: number[]; cut: boolean } {
+    const limit = this.maxLength * 32;
+    let input = text;
+    let cut = false;
+    if (input.length > limit) {
+      input = input.replace(/\s+/g, ' ');
+      if (input.length > limit) {
+        cut = input.slice(limit).trim().length > 0;
+        input = input.slice(0, limit);
+      }
+    }
+    return { ids: this.tokenizer.encode(input, { add_special_tokens: false }).ids, cut };
   }
 }
 

@@ -1,4 +1,16 @@
-import { ArgumentsHost, Body, Catch, Controller, ExceptionFilter, Get, HttpCode, HttpException, Post, UseFilters } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Body,
+  Catch,
+  Controller,
+  ExceptionFilter,
+  Get,
+  HttpCode,
+  HttpException,
+  Logger,
+  Post,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AppError, InvalidInputError, OverloadedError } from 'src/common/app-error';
@@ -13,6 +25,8 @@ import { ModelRegistry } from 'src/inference/model-registry.service';
  */
 @Catch()
 export class OpenAiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(OpenAiErrorFilter.name);
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     let status = 500;
@@ -28,6 +42,10 @@ export class OpenAiErrorFilter implements ExceptionFilter {
       const detail = typeof raw === 'string' ? raw : raw.message;
       message = Array.isArray(detail) ? detail.join('; ') : String(detail ?? exception.message);
       code = status === 400 ? 'invalid_request' : 'http_error';
+    }
+    if (status >= 500) {
+      const request = host.switchToHttp().getRequest<{ id?: unknown; url?: string }>();
+      this.logger.error({ err: exception, request_id: request.id, path: request.url }, 'request failed');
     }
     if (exception instanceof OverloadedError) response.setHeader('Retry-After', String(exception.retryAfterSecs));
     const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -83,9 +101,17 @@ export class OpenAiCompatController {
   }
 }
 
+/** Reads `input` as OpenAI does: a non-empty string or a non-empty array of non-empty strings. */
 function readInput(input: unknown): string[] {
+  if (input === '' || (Array.isArray(input) && input.length === 0)) {
+    throw new InvalidInputError('input_invalid', 'input must not be empty');
+  }
   if (typeof input === 'string') return [input];
-  if (Array.isArray(input) && input.every((item) => typeof item === 'string')) return input as string[];
+  if (Array.isArray(input) && input.every((item) => typeof item === 'string')) {
+    const empty = input.findIndex((item) => item === '');
+    if (empty >= 0) throw new InvalidInputError('input_invalid', `input[${empty}] must not be an empty string`);
+    return input as string[];
+  }
   throw new InvalidInputError(
     'input_invalid',
     'input must be a string or an array of strings; token id arrays are not supported by this server',

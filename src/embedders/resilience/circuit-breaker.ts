@@ -41,6 +41,8 @@ export class CircuitBreaker {
   private failureTimes: number[] = [];
   private openedAt: number | undefined;
   private probeInFlight = false;
+  /** Message of the failure that opened the circuit, repeated while it stays open. */
+  private lastFailure = '';
 
   constructor(private readonly options: CircuitBreakerOptions) {
     this.failureThreshold = options.failureThreshold ?? 5;
@@ -74,6 +76,7 @@ export class CircuitBreaker {
       return result;
     } catch (error) {
       if (this.isFailure(error)) {
+        this.lastFailure = error instanceof Error ? error.message : String(error);
         this.recordFailure(isProbe);
       } else if (isProbe) {
         // The provider answered, for example with a 400, so it is reachable again.
@@ -110,7 +113,7 @@ export class CircuitBreaker {
     const retryInMs = this.openedAt === undefined ? 0 : Math.max(0, this.openedAt + this.openMs - this.clock());
     return new UnavailableError(
       'embedder_circuit_open',
-      `${this.options.name} is failing, so calls are paused for ${retryInMs} ms more; the job will be retried later`,
+      `${this.options.name} is failing (last error: ${this.lastFailure}), so calls are paused for ${retryInMs} ms more; jobs retry after that`,
       { name: this.options.name, retryInMs },
     );
   }

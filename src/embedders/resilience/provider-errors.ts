@@ -36,9 +36,16 @@ export class ProviderNetworkError extends Error {
     readonly provider: string,
     cause: unknown,
   ) {
-    super(`request to ${provider} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`request to ${provider} failed: ${describeNetworkCause(cause)}`, { cause });
     this.name = 'ProviderNetworkError';
   }
+}
+
+/** Node's fetch reports only "fetch failed"; the socket error (ECONNREFUSED, ...) is its cause. */
+function describeNetworkCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause;
+  return inner instanceof Error && inner.message && inner.message !== cause.message ? `${cause.message} (${inner.message})` : cause.message;
 }
 
 /** Returns true for statuses worth retrying: 408, 429 and every 5xx. */

@@ -11,13 +11,13 @@ export class EmbedRequestDto {
   model: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Texts to embed; give either texts or text' })
-  @ValidateIf((body: EmbedRequestDto) => body.text === undefined)
-  @IsArray({ message: 'texts must be an array of strings (or give text)' })
+  @ValidateIf((body: EmbedRequestDto) => body.texts !== undefined)
+  @IsArray({ message: 'texts must be an array of strings' })
   @IsString({ each: true })
   texts?: string[];
 
   @ApiPropertyOptional({ description: 'One text to embed' })
-  @IsOptional()
+  @ValidateIf((body: EmbedRequestDto) => body.text !== undefined)
   @IsString()
   text?: string;
 

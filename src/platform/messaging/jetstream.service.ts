@@ -54,17 +54,36 @@ export class JetStreamService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    this.connection = await connect({
-      servers: this.config.url.split(',').map((server) => server.trim()),
-      name: 'semantic-explorer',
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 2000,
-      waitOnFirstConnect: true,
-    });
+    this.connection = await this.connectWithRetry();
     this.client = jetstream(this.connection);
     this.manager = await jetstreamManager(this.connection);
     await this.ensureStreams();
     this.logger.log({ url: this.config.url, prefix: this.config.streamPrefix || undefined }, 'connected to NATS');
+  }
+
+  /**
+   * Connects, retrying every 2 s and logging each failure, and gives up after
+   * NATS_CONNECT_TIMEOUT_SECS so a wrong NATS_URL stops the process with a message instead of
+   * a silent wait. Once connected, the client reconnects on its own without limit.
+   */
+  private async connectWithRetry(): Promise<NatsConnection> {
+    const servers = this.config.url.split(',').map((server) => server.trim());
+    const deadline = Date.now() + this.config.connectTimeoutSecs * 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect({ servers, name: 'semantic-explorer', maxReconnectAttempts: -1, reconnectTimeWait: 2000, timeout: 5000 });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (Date.now() + 2000 > deadline) {
+          throw new Error(
+            `NATS at ${this.config.url} is unreachable after ${attempt} attempts (NATS_CONNECT_TIMEOUT_SECS=${this.config.connectTimeoutSecs}): ${message}`,
+            { cause: error },
+          );
+        }
+        this.logger.warn({ url: this.config.url, attempt, err: error }, 'NATS unreachable; retrying in 2 s');
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
