@@ -45,6 +45,8 @@ export class InferenceService {
     try {
       const { model, queue } = await this.registry.embeddingModel(modelId);
       label = this.registry.metricLabel(modelId);
+      // Limitation: tokenizing runs on the event loop, so 128 texts of the maximum length hold
+      // the process (health probes included) for about a second on one CPU core.
       let encoded: Array<ReturnType<typeof model.encode>> = [];
       let order: number[] = [];
       const prepare = () => {

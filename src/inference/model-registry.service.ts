@@ -50,6 +50,8 @@ export interface ModelStatus {
  * allowed. Only ids in INFERENCE_ALLOWED_MODELS load. The preloaded models load in the
  * background at start-up; readiness waits for them.
  */
+// Limitation: loaded models stay loaded until the process ends; there is no eviction, so with
+// INFERENCE_ALLOWED_MODELS='*' clients can load every model on disk into memory.
 @Injectable()
 export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRegistry.name);
