@@ -46,7 +46,7 @@ export class InferenceService {
       const { model, queue } = await this.registry.embeddingModel(modelId);
       label = this.registry.metricLabel(modelId);
       // Limitation: tokenizing runs on the event loop, so 128 texts of the maximum length hold
-      // the process (health probes included) for about a second on one CPU core.
+      // the process (health probes included) for about 0.5 s (one measurement on a 2-core VM).
       let encoded: Array<ReturnType<typeof model.encode>> = [];
       let order: number[] = [];
       const prepare = () => {
