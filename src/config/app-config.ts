@@ -104,6 +104,7 @@ const environmentSchema = z.object({
   // Sensitive: never logged.
   HF_TOKEN: z.string().optional(),
   HF_HUB_OFFLINE: boolean.default(false),
+  INFERENCE_DOWNLOAD_TIMEOUT_SECS: integer(1, 86_400).default(3600),
 
   EXTRACTION_TIMEOUT_SECS: integer(1, 3600).default(120),
   // Sensitive: never logged. Checked again by SecretBox when the application starts.
@@ -233,6 +234,8 @@ export class InferenceConfig {
   downloadEndpoint?: string;
   /** Secret: never log it. */
   hfToken?: string;
+  /** Deadline for downloading all files of one model. */
+  downloadTimeoutSecs: number;
   /** Texts accepted in one request. */
   maxRequestBatch: number;
   /** Texts passed to one `session.run`. */
@@ -381,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       hfHome: e.HF_HOME,
       downloadEndpoint: e.HF_ENDPOINT && !e.HF_HUB_OFFLINE ? e.HF_ENDPOINT.replace(/\/+$/, '') : undefined,
       hfToken: e.HF_TOKEN,
+      downloadTimeoutSecs: e.INFERENCE_DOWNLOAD_TIMEOUT_SECS,
       maxRequestBatch: e.INFERENCE_MAX_BATCH_SIZE,
       runBatchSize: e.INFERENCE_BATCH_SIZE,
       maxQueueDepth: e.INFERENCE_MAX_QUEUE_DEPTH,

@@ -209,7 +209,12 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
       const endpoint = this.config.downloadEndpoint;
       this.logger.log({ model: id, endpoint }, 'downloading model');
       try {
-        dir = await downloadModel(id, { endpoint, token: this.config.hfToken, cacheDir: this.config.hubCacheDir });
+        dir = await downloadModel(id, {
+          endpoint,
+          token: this.config.hfToken,
+          cacheDir: this.config.hubCacheDir,
+          timeoutSecs: this.config.downloadTimeoutSecs,
+        });
       } catch (error) {
         if (error instanceof HubApiError && error.statusCode === 404) {
           throw new NotFoundError('model_not_found', `Model ${id} was not found locally nor at ${endpoint}`, { model: id });
