@@ -199,6 +199,11 @@ describe('document pipeline (ROLE=all)', () => {
     expect(metrics).toContain('dataset_transform_items_created');
     const openapi = await api.get('/openapi.json');
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/search', '/api/collections/{id}/files']));
+    const filesSchema = openapi.paths['/api/collections/{id}/files'].get.responses['200'].content['application/json'].schema;
+    expect(filesSchema.properties.items.items.$ref).toBe('#/components/schemas/CollectionFileResponse');
+    expect(openapi.components.schemas.CollectionFileResponse).toBeDefined();
+    // ROLE=all also serves the inference role's routes.
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/embed', '/v1/embeddings', '/api/rerank']));
   });
 
   it('rejects bad input with a clear error', async () => {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { CollectionTransformsService } from 'src/collection-transforms/collection-transforms.service';
@@ -28,6 +29,7 @@ export class CollectionTransformsController {
 
   @Get()
   @ApiOperation({ summary: 'List collection transforms' })
+  @ApiPageResponse(CollectionTransformResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<CollectionTransformResponse>> {
     const page = await this.transforms.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toCollectionTransformResponse) };
@@ -82,6 +84,7 @@ export class CollectionTransformsController {
 
   @Get(':id/processed-files')
   @ApiOperation({ summary: 'Outcome of the transform for each file, with failure reasons' })
+  @ApiPageResponse(ProcessedFileResponse)
   async processedFiles(
     @CurrentOwner() owner: Owner,
     @Param('id', ParseUUIDPipe) id: string,

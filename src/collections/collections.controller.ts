@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request } from 'express';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { CollectionFilesService } from 'src/collections/collection-files.service';
@@ -50,6 +51,7 @@ export class CollectionsController {
 
   @Get('collections')
   @ApiOperation({ summary: 'List collections' })
+  @ApiPageResponse(CollectionResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<CollectionResponse>> {
     const page = await this.collections.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toCollectionResponse) };
@@ -96,6 +98,7 @@ export class CollectionsController {
 
   @Get('collections/:id/files')
   @ApiOperation({ summary: 'List files with their pipeline stage, failure reason and time of last change' })
+  @ApiPageResponse(CollectionFileResponse)
   async listFiles(
     @CurrentOwner() owner: Owner,
     @Param('id', ParseUUIDPipe) id: string,
@@ -107,6 +110,7 @@ export class CollectionsController {
 
   @Get('collections/:id/failed-files')
   @ApiOperation({ summary: 'List files whose processing failed, with the reason' })
+  @ApiPageResponse(CollectionFileResponse)
   async listFailedFiles(
     @CurrentOwner() owner: Owner,
     @Param('id', ParseUUIDPipe) id: string,

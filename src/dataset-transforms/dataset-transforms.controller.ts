@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, SearchPageQuery } from 'src/common/validation';
 import { BatchListQuery } from 'src/dataset-transforms/dto/batch-list.query';
@@ -31,6 +32,7 @@ export class DatasetTransformsController {
 
   @Get()
   @ApiOperation({ summary: 'List dataset transforms' })
+  @ApiPageResponse(DatasetTransformResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<DatasetTransformResponse>> {
     const page = await this.transforms.list(owner, query.limit, query.offset, query.search);
     const items: DatasetTransformResponse[] = [];
@@ -88,6 +90,7 @@ export class DatasetTransformsController {
 
   @Get(':id/batches')
   @ApiOperation({ summary: 'Embedding batches, newest first, with status, attempts and errors' })
+  @ApiPageResponse(DatasetTransformBatchResponse)
   async listBatches(
     @CurrentOwner() owner: Owner,
     @Param('id', ParseUUIDPipe) id: string,

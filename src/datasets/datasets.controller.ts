@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, PageQuery, SearchPageQuery } from 'src/common/validation';
 import { DatasetsService } from 'src/datasets/datasets.service';
@@ -26,6 +27,7 @@ export class DatasetsController {
 
   @Get()
   @ApiOperation({ summary: 'List datasets with item and chunk counts' })
+  @ApiPageResponse(DatasetResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<DatasetResponse>> {
     const page = await this.datasets.list(owner, query.limit, query.offset, query.search);
     const counts = await this.datasets.counts(page.items.map((dataset) => dataset.id));
@@ -59,6 +61,7 @@ export class DatasetsController {
 
   @Get(':id/items')
   @ApiOperation({ summary: 'List the items of a dataset with their chunk counts' })
+  @ApiPageResponse(DatasetItemResponse)
   async listItems(
     @CurrentOwner() owner: Owner,
     @Param('id', ParseUUIDPipe) id: string,

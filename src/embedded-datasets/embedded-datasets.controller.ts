@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { CreateStandaloneEmbeddedDatasetDto, PushVectorsDto } from 'src/embedded-datasets/dto/push-vectors.dto';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, PageQuery } from 'src/common/validation';
 import { EmbeddedDatasetResponse, toEmbeddedDatasetResponse } from 'src/embedded-datasets/dto/embedded-dataset.response';
@@ -44,6 +45,7 @@ export class EmbeddedDatasetsController {
 
   @Get()
   @ApiOperation({ summary: 'List embedded datasets' })
+  @ApiPageResponse(EmbeddedDatasetResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: PageQuery): Promise<Page<EmbeddedDatasetResponse>> {
     const page = await this.embeddedDatasets.list(owner, query.limit, query.offset);
     return { ...page, items: page.items.map(toEmbeddedDatasetResponse) };

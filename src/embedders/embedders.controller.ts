@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiPageResponse } from 'src/common/api-page-response';
 import { CurrentOwner, Owner } from 'src/common/owner';
 import { Page, SearchPageQuery } from 'src/common/validation';
 import { CreateEmbedderDto } from 'src/embedders/dto/create-embedder.dto';
@@ -20,6 +21,7 @@ export class EmbeddersController {
 
   @Get()
   @ApiOperation({ summary: 'List embedders' })
+  @ApiPageResponse(EmbedderResponse)
   async list(@CurrentOwner() owner: Owner, @Query() query: SearchPageQuery): Promise<Page<EmbedderResponse>> {
     const page = await this.embedders.list(owner, query.limit, query.offset, query.search);
     return { ...page, items: page.items.map(toEmbedderResponse) };
