@@ -24,6 +24,9 @@ export interface RunningApp {
 export async function startApp(config: AppConfig): Promise<RunningApp> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoles(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // Logs written while modules start (NATS retries, for example) must appear even when the
+  // start fails, so they are not held back until the server listens.
+  app.flushLogs();
   app.disable('x-powered-by');
   app.use(securityHeaders);
   app.use(httpMetricsMiddleware);

@@ -111,6 +111,10 @@ describe('remote embedding provider (OpenAI wire format)', () => {
       [transform.id],
     );
     expect(failedBatch.error_message).toContain('input rejected by policy');
+    const filesWithFailure = await api.waitForSettled(collection.id, 30_000);
+    const second = filesWithFailure.find((file) => file.name === 'second.md');
+    expect(second.stage).toBe('failed');
+    expect(second.stage_reason).toContain('embedding_failed');
     const listed = await api.get(`/api/dataset-transforms/${transform.id}/batches?status=failed`);
     expect(listed.total_count).toBe(1);
     expect(listed.items[0]).toMatchObject({ status: 'failed', attempts: 1, embedder_id: embedder.id });

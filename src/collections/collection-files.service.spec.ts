@@ -26,6 +26,14 @@ describe(effectiveStage.name, () => {
     );
   });
 
+  it('reports a failed batch as failed with its error', () => {
+    const progress = { expected: 10, batched: 10, embedded: 8, lastEmbeddedAt: null, failed: 2, failure: 'provider returned 400: input rejected' };
+    expect(effectiveStage(file(FileStage.Chunked), progress)).toMatchObject({
+      stage: FileStage.Failed,
+      reason: 'embedding_failed: provider returned 400: input rejected',
+    });
+  });
+
   it('reports embedded with the last vector time', () => {
     const last = new Date('2026-02-02T10:00:00Z');
     expect(effectiveStage(file(FileStage.Chunked), { expected: 10, batched: 10, embedded: 10, lastEmbeddedAt: last })).toEqual({

@@ -277,12 +277,23 @@ export class CollectionFilesService {
 /** Returns the stored stage, refined by the embedding progress of the file's chunks once it is chunked. */
 export function effectiveStage(
   file: CollectionFileEntity,
-  progress?: { expected: number; batched: number; embedded: number; lastEmbeddedAt: Date | null },
+  progress?: {
+    expected: number;
+    batched: number;
+    embedded: number;
+    lastEmbeddedAt: Date | null;
+    failed?: number;
+    failure?: string | null;
+  },
 ): EffectiveStage {
   const stored: EffectiveStage = { stage: file.stage, reason: file.stageReason, changedAt: file.stageChangedAt };
   if (file.stage !== FileStage.Chunked || !progress || progress.expected === 0) return stored;
   if (progress.embedded >= progress.expected) {
     return { stage: FileStage.Embedded, reason: null, changedAt: progress.lastEmbeddedAt ?? file.stageChangedAt };
+  }
+  // A batch that failed for good stops the file until its retry, so the file shows the failure.
+  if (progress.failed && progress.failed > 0) {
+    return { stage: FileStage.Failed, reason: `embedding_failed: ${progress.failure ?? 'a batch failed'}`, changedAt: file.stageChangedAt };
   }
   if (progress.batched > 0) return { stage: FileStage.Embedding, reason: null, changedAt: file.stageChangedAt };
   return stored;

@@ -116,6 +116,18 @@ describe(loadConfig.name, () => {
     expect(problemsOf({ ROLE: 'inference', INFERENCE_ALLOWED_MODELS: '*', HF_ENDPOINT: 'https://hub.example.com', HF_HUB_OFFLINE: 'true' })).toEqual([]);
   });
 
+  it('masks passwords in URL values of errors', () => {
+    const [problem] = problemsOf({ ...BASE, QDRANT_URL: 'http://user:hunter2@qdrant:6333 bad' });
+    expect(problem).toContain('http://user:***@qdrant');
+    expect(problem).not.toContain('hunter2');
+  });
+
+  it('rejects credentials in HF_ENDPOINT', () => {
+    const [problem] = problemsOf({ ROLE: 'inference', HF_ENDPOINT: 'https://user:pass@mirror.example.com/hf' });
+    expect(problem).toContain('HF_TOKEN');
+    expect(problem).not.toContain('pass@');
+  });
+
   it('rejects an HF_ENDPOINT that is not http or https', () => {
     const [problem] = problemsOf({ ROLE: 'inference', HF_ENDPOINT: 'file:///etc' });
     expect(problem).toContain('HF_ENDPOINT');

@@ -97,9 +97,10 @@ const environmentSchema = z.object({
   INFERENCE_INTRA_OP_THREADS: integer(0, 1024).default(0),
   HF_HOME: z.string().min(1).default(join(homedir(), '.cache', 'huggingface')),
   HF_HUB_CACHE: z.string().min(1).optional(),
+  // fetch rejects URLs with credentials; a mirror token belongs in HF_TOKEN.
   HF_ENDPOINT: z
     .string()
-    .regex(/^https?:\/\/[^\s]+$/, { message: 'expected an http:// or https:// URL' })
+    .regex(/^https?:\/\/[^\s@/]+(\/[^\s]*)?$/, { message: 'expected an http:// or https:// URL without user:password@ (put a token in HF_TOKEN)' })
     .optional(),
   // Sensitive: never logged.
   HF_TOKEN: z.string().optional(),
@@ -278,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
       const value = cleaned[name];
-      const shown = SECRET_VARIABLES.has(name) ? '(not shown: secret)' : `"${value}"`;
+      const shown = SECRET_VARIABLES.has(name) ? '(not shown: secret)' : `"${redactUrlCredentials(String(value))}"`;
       const state = value === undefined ? 'is missing' : `has invalid value ${shown}`;
       problems.push(`${name} ${state}: ${issue.message}`);
     }
@@ -421,6 +422,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
  */
 function defaultInferenceUrl(roles: Role[], port: number): string {
   return roles.includes('inference') && roles.length > 1 && port !== 0 ? `http://127.0.0.1:${port}` : 'http://localhost:8090';
+}
+
+/** Replaces the password of every `scheme://user:password@` in `text`, for messages and logs. */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]*@/gi, '$1:***@');
 }
 
 /** Whether a process with these roles needs Postgres, NATS, blob and vector storage. */

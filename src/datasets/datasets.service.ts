@@ -49,6 +49,10 @@ export interface FileEmbeddingProgress {
   batched: number;
   embedded: number;
   lastEmbeddedAt: Date | null;
+  /** Chunks whose batch failed for good and that are not embedded. */
+  failed: number;
+  /** Error of one such batch. */
+  failure: string | null;
 }
 
 @Injectable()
@@ -212,7 +216,15 @@ export class DatasetsService {
   async fileEmbeddingProgress(fileIds: string[]): Promise<Map<string, FileEmbeddingProgress>> {
     const result = new Map<string, FileEmbeddingProgress>();
     if (fileIds.length === 0) return result;
-    const rows: Array<{ file_id: string; expected: number; batched: number; embedded: number; last_embedded_at: Date | null }> =
+    const rows: Array<{
+      file_id: string;
+      expected: number;
+      batched: number;
+      embedded: number;
+      last_embedded_at: Date | null;
+      failed: number;
+      failure: string | null;
+    }> =
       await this.chunks.query(
         `WITH file_chunks AS (
            SELECT i.source_file_id AS file_id, c.id AS chunk_id, c.dataset_id
@@ -224,12 +236,15 @@ export class DatasetsService {
             GROUP BY fc.file_id
          ), done AS (
            SELECT fc.file_id, count(ec.chunk_id)::int AS batched, count(ec.embedded_at)::int AS embedded,
-                  max(ec.embedded_at) AS last_embedded_at
+                  max(ec.embedded_at) AS last_embedded_at,
+                  count(*) FILTER (WHERE b.status = 'failed' AND ec.embedded_at IS NULL)::int AS failed,
+                  max(b.error_message) FILTER (WHERE b.status = 'failed' AND ec.embedded_at IS NULL) AS failure
              FROM file_chunks fc JOIN embedded_chunks ec ON ec.chunk_id = fc.chunk_id
+             LEFT JOIN dataset_transform_batches b ON b.id = ec.batch_id
             GROUP BY fc.file_id
          )
          SELECT e.file_id, e.expected, coalesce(d.batched, 0) AS batched, coalesce(d.embedded, 0) AS embedded,
-                d.last_embedded_at
+                d.last_embedded_at, coalesce(d.failed, 0) AS failed, d.failure
            FROM expected e LEFT JOIN done d USING (file_id)`,
         [fileIds],
       );
@@ -240,6 +255,8 @@ export class DatasetsService {
         batched: row.batched,
         embedded: row.embedded,
         lastEmbeddedAt: row.last_embedded_at ? new Date(row.last_embedded_at) : null,
+        failed: row.failed,
+        failure: row.failure,
       });
     }
     return result;

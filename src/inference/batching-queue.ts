@@ -35,7 +35,7 @@ export class BatchingQueue<I, O> {
    * Admits a request, then calls `prepare` for its items. Tokenizing costs CPU time, so a
    * request turned away with 429 must be turned away before it is prepared.
    */
-  async submitPrepared(prepare: () => I[]): Promise<O[]> {
+  async submitPrepared(prepare: () => I[] | Promise<I[]>): Promise<O[]> {
     if (this.activeRequests >= this.options.maxRequests) {
       throw new OverloadedError(
         'inference_queue_full',
@@ -47,7 +47,7 @@ export class BatchingQueue<I, O> {
 
     this.activeRequests++;
     try {
-      const items = prepare();
+      const items = await prepare();
       const outputs = items.map((item) => new Promise<O>((resolve, reject) => this.pending.push({ item, resolve, reject })));
       this.drain();
       return await Promise.all(outputs);

@@ -45,12 +45,10 @@ export class InferenceService {
     try {
       const { model, queue } = await this.registry.embeddingModel(modelId);
       label = this.registry.metricLabel(modelId);
-      // Limitation: tokenizing runs on the event loop, so 128 texts of the maximum length hold
-      // the process (health probes included) for about 0.5 s (one measurement on a 2-core VM).
       let encoded: Array<ReturnType<typeof model.encode>> = [];
       let order: number[] = [];
-      const prepare = () => {
-        encoded = texts.map((text) => model.encode(text, inputType));
+      const prepare = async () => {
+        encoded = await mapWithBreaks(texts, (text) => text.length, (text) => model.encode(text, inputType));
         order = sortedByLength(encoded.map(({ input }) => input.ids.length));
         return order.map((index) => encoded[index].input);
       };
@@ -91,8 +89,12 @@ export class InferenceService {
       const { model, queue } = await this.registry.rerankerModel(modelId);
       label = this.registry.metricLabel(modelId);
       let order: number[] = [];
-      const prepare = () => {
-        const pairs = documents.map((document) => model.encodePair(query, document.text));
+      const prepare = async () => {
+        const pairs = await mapWithBreaks(
+          documents,
+          (document) => query.length + document.text.length,
+          (document) => model.encodePair(query, document.text),
+        );
         order = sortedByLength(pairs.map((pair) => pair.ids.length));
         return order.map((index) => pairs[index]);
       };
@@ -141,6 +143,29 @@ export class InferenceService {
       );
     }
   }
+}
+
+// Characters tokenized between two returns to the event loop: about 20 ms of work on a 2-core
+// VM (one measurement), so health probes and other requests are answered during a large request.
+const CHARACTERS_PER_BREAK = 64 * 1024;
+
+/**
+ * Maps `items` in order, returning to the event loop whenever about CHARACTERS_PER_BREAK
+ * characters were processed. Tokenizing runs in JavaScript on the event loop, and one request
+ * of 128 long texts would otherwise hold the process for seconds.
+ */
+async function mapWithBreaks<T, R>(items: T[], sizeOf: (item: T) => number, map: (item: T) => R): Promise<R[]> {
+  const results: R[] = [];
+  let sinceBreak = 0;
+  for (const item of items) {
+    results.push(map(item));
+    sinceBreak += sizeOf(item);
+    if (sinceBreak >= CHARACTERS_PER_BREAK) {
+      sinceBreak = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  return results;
 }
 
 /** Indices ordered by token count, so each batch pads to similar lengths. */

@@ -108,6 +108,12 @@ export class EmbeddingModel extends LoadedModel {
     } else {
       throw new InvalidInputError('model_output_unsupported', `Model ${this.id} output ${this.outputName} has shape [${dims.join(', ')}]; expected 2 or 3 axes`);
     }
+    if (this.dimensions > 0 && vectors.some((vector) => vector.length !== this.dimensions)) {
+      throw new InvalidInputError(
+        'model_output_unsupported',
+        `Model ${this.id} returned vectors of ${vectors[0]?.length} values after ${this.dimensions} at load; its output width must not depend on the input`,
+      );
+    }
     if (vectors.some((vector) => !vector.every(Number.isFinite))) {
       throw new InvalidInputError('model_output_invalid', `Model ${this.id} produced NaN or infinite values`);
     }

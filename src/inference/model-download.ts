@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { FileHandle, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { FileHandle, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { HubApiError, ListFileEntry, listFiles, modelInfo } from '@huggingface/hub';
 import { Logger } from '@nestjs/common';
@@ -36,9 +36,13 @@ const DEFAULT_TIMEOUT_SECS = 1800;
 const DEFAULT_METADATA_TIMEOUT_SECS = 30;
 const DEFAULT_STALL_TIMEOUT_SECS = 60;
 
-// Files the inference role reads. Weights in other formats (safetensors, OpenVINO, quantised
-// ONNX variants) are skipped, so a download fetches one graph instead of the whole repository.
-const WANTED_FILE = /^(([^/]+\.json)|(\d+_[^/]+\/config\.json)|(onnx\/model\.onnx(_data)?)|(model\.onnx(_data)?))$/;
+// Files the inference role reads, by name. Weights in other formats (safetensors, OpenVINO,
+// quantised ONNX variants) and other files are skipped, so a download fetches one graph
+// instead of the whole repository, and a hostile listing cannot add files.
+const WANTED_FILE =
+  /^((config|modules|tokenizer|tokenizer_config|special_tokens_map|sentence_bert_config|config_sentence_transformers)\.json|\d+_[A-Za-z]+\/config\.json|(onnx\/)?model\.onnx(_data)?)$/;
+// Stale temporary files (from a process killed mid-download) older than this are removed.
+const STALE_TEMPORARY_MS = 10 * 60_000;
 
 // A git commit id. The hub's `sha` becomes a folder name, so nothing else is accepted.
 const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
@@ -70,7 +74,6 @@ interface FileLimits {
  * hub cache layout, pins `refs/main` to the downloaded commit and returns the snapshot folder.
  * Files are plain files under `snapshots/<commit>`, each written under a temporary name and
  * renamed when complete, and `refs/main` is written only after every file is in place.
- * A failed download removes the snapshot folder when this call created it.
  *
  * Throws HubApiError when the hub rejects the model info or file listing (status 404 for a
  * missing repository), and ModelDownloadError for everything else, timeouts included.
@@ -99,18 +102,13 @@ export async function downloadModel(modelId: string, source: HubSource, timeouts
   const repoDir = join(source.cacheDir, hubRepoFolder(modelId));
   const snapshotDir = resolve(repoDir, 'snapshots', commit);
   const limits: FileLimits = { deadline: Date.now() + timeoutSecs * 1000, timeoutSecs, stallTimeoutSecs };
-  // mkdir returns undefined when the folder already existed, for example from an earlier
-  // download of this commit, and such a folder is kept on failure.
-  // NOTE: processes that share the cache are not coordinated, so one that fails while another
-  // downloads the same commit removes the folder the other is writing into.
-  const createdSnapshot = (await mkdir(snapshotDir, { recursive: true })) !== undefined;
-  try {
-    for (const entry of files) {
-      await downloadIntoSnapshot(context, commit, entry, snapshotDir, limits);
-    }
-  } catch (error) {
-    if (createdSnapshot) await removeIncompleteSnapshot(context, snapshotDir);
-    throw error;
+  // A failed download leaves its finished files but no tokenizer.json, so lookups skip the
+  // folder and the next attempt overwrites it. Nothing is deleted on failure, because another
+  // process sharing the cache may have completed the same snapshot meanwhile.
+  await mkdir(snapshotDir, { recursive: true });
+  await removeStaleTemporaries(context, snapshotDir);
+  for (const entry of files) {
+    await downloadIntoSnapshot(context, commit, entry, snapshotDir, limits);
   }
 
   await writeAtomically(join(repoDir, 'refs', 'main'), commit);
@@ -186,8 +184,16 @@ async function callHub<T>(
     timedOut = true;
     controller.abort();
   }, timeoutSecs * 1000);
-  const hubFetch: typeof fetch = (input, init) =>
-    fetch(input, { ...init, headers: withAuthorization(context, init?.headers), signal: controller.signal });
+  // @huggingface/hub follows the `Link` header of paged listings. A URL on another origin
+  // would receive the token and let the hub point this service at any address, so it is rejected.
+  const origin = new URL(context.endpoint).origin;
+  const hubFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.origin !== origin) {
+      return Promise.reject(new ModelDownloadError(redact(context, `${action} failed: the hub sent a link to another origin (${url.origin}), which is rejected`)));
+    }
+    return fetch(input, { ...init, headers: withAuthorization(context, init?.headers), signal: controller.signal });
+  };
 
   try {
     return await call(hubFetch);
@@ -259,6 +265,9 @@ async function downloadIntoSnapshot(
       const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
       if (chunk.done) break;
       received += chunk.value.byteLength;
+      if (typeof entry.size === 'number' && received > entry.size) {
+        throw new ModelDownloadError(redact(context, `${action} failed: received more than the ${entry.size} bytes the listing states`));
+      }
       digest?.update(chunk.value);
       await file.write(chunk.value);
     }
@@ -283,11 +292,16 @@ async function downloadIntoSnapshot(
   }
 }
 
-async function removeIncompleteSnapshot(context: DownloadContext, snapshotDir: string): Promise<void> {
-  try {
-    await rm(snapshotDir, { recursive: true, force: true });
-  } catch (error) {
-    logger.warn({ model: context.modelId, dir: snapshotDir, err: describeError(error) }, 'removing the incomplete snapshot folder failed');
+/** Removes `.incomplete` files older than STALE_TEMPORARY_MS; younger ones may belong to another process. */
+async function removeStaleTemporaries(context: DownloadContext, snapshotDir: string): Promise<void> {
+  const names = await readdir(snapshotDir, { recursive: true }).catch(() => [] as string[]);
+  for (const name of names.filter((candidate) => candidate.endsWith('.incomplete'))) {
+    const path = join(snapshotDir, name);
+    try {
+      if (Date.now() - (await stat(path)).mtimeMs > STALE_TEMPORARY_MS) await rm(path, { force: true });
+    } catch (error) {
+      logger.warn({ model: context.modelId, file: path, err: describeError(error) }, 'removing a stale temporary file failed');
+    }
   }
 }
 

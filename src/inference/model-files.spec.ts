@@ -86,7 +86,7 @@ describe('describeModel', () => {
 
   it('caps a huge token limit without a position table', async () => {
     await writeJson(join(dir, 'sentence_bert_config.json'), { max_seq_length: 1e12 });
-    expect((await describeModel('org/huge', dir)).maxLength).toBe(32_768);
+    expect((await describeModel('org/huge', dir)).maxLength).toBe(8192);
   });
 
   it('detects a cross-encoder from its architecture', async () => {

@@ -38,9 +38,11 @@ export interface ModelSearchPaths {
 // Where exporters (optimum, sentence-transformers' ONNX backend) put the full-precision graph.
 const ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'];
 const COMMIT_ID = /^[0-9a-f]{40}$/;
-// Far above any released encoder (8192 for the longest common ones), so only a broken config
-// that claims more is capped, before it makes one input allocate gigabytes.
-const MAX_SUPPORTED_TOKENS = 32_768;
+// The longest common encoders (BGE-M3, nomic-embed, jina-embeddings-v2) take 8192 tokens.
+// A config that claims more is capped, because one such input would hold the event loop
+// for seconds while it is tokenized and allocate gigabytes in the attention layers.
+// Limitation: models with a longer context are used with 8192 tokens only.
+const MAX_SUPPORTED_TOKENS = 8192;
 
 /** Returns the folder of `modelId`, or undefined when no search path contains it. */
 export async function locateModel(modelId: string, paths: ModelSearchPaths): Promise<string | undefined> {

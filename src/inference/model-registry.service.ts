@@ -196,7 +196,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
       const reported =
         error instanceof AppError && error.kind !== 'invalid'
           ? error
-          : new UnavailableError('model_load_failed', `Loading model ${id} failed: ${message}`, { model: id }, { cause: error });
+          : new UnavailableError('model_load_failed', `Loading model ${id} failed: ${this.hidePaths(message)}`, { model: id }, { cause: error });
       this.recordFailure(id, reported);
       throw reported;
     }
@@ -279,6 +279,16 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     if (this.loading.has(id)) return { id, status: 'loading' };
     const failure = this.failures.get(id);
     return failure ? { id, status: 'failed', error: failure.message } : { id, status: 'not_loaded' };
+  }
+
+  /** Replaces the configured folders in a message sent to clients by their variable names; the log keeps the paths. */
+  private hidePaths(message: string): string {
+    const folders: Array<[string | undefined, string]> = [
+      [this.config.modelPath, '$INFERENCE_MODEL_PATH'],
+      [this.config.hubCacheDir, '$HF_HUB_CACHE'],
+      [this.config.hfHome, '$HF_HOME'],
+    ];
+    return folders.reduce((text, [folder, name]) => (folder ? text.split(folder).join(name) : text), message);
   }
 
   private recordFailure(id: string, error: AppError): void {

@@ -72,7 +72,7 @@ export class OpenAiCompatController {
   async embeddings(@Body() body: OpenAiEmbeddingsRequestDto) {
     const texts = readInput(body.input);
     const result = await this.inference.embed(body.model, texts);
-    if (body.dimensions !== undefined && body.dimensions !== result.dimensions) {
+    if (body.dimensions !== undefined && body.dimensions !== null && body.dimensions !== result.dimensions) {
       throw new InvalidInputError(
         'dimensions_unsupported',
         `Model ${body.model} returns ${result.dimensions} dimensions; requested ${body.dimensions}, and shortening is not supported`,

@@ -14,7 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import { headers, nanos, NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { NatsConfig } from 'src/config/app-config';
+import { NatsConfig, redactUrlCredentials } from 'src/config/app-config';
 import {
   DLQ_STREAM,
   STATUS_STREAM,
@@ -58,7 +58,7 @@ export class JetStreamService implements OnModuleInit, OnApplicationShutdown {
     this.client = jetstream(this.connection);
     this.manager = await jetstreamManager(this.connection);
     await this.ensureStreams();
-    this.logger.log({ url: this.config.url, prefix: this.config.streamPrefix || undefined }, 'connected to NATS');
+    this.logger.log({ url: redactUrlCredentials(this.config.url), prefix: this.config.streamPrefix || undefined }, 'connected to NATS');
   }
 
   /**
@@ -76,11 +76,11 @@ export class JetStreamService implements OnModuleInit, OnApplicationShutdown {
         const message = error instanceof Error ? error.message : String(error);
         if (Date.now() + 2000 > deadline) {
           throw new Error(
-            `NATS at ${this.config.url} is unreachable after ${attempt} attempts (NATS_CONNECT_TIMEOUT_SECS=${this.config.connectTimeoutSecs}): ${message}`,
+            `NATS at ${redactUrlCredentials(this.config.url)} is unreachable after ${attempt} attempts (NATS_CONNECT_TIMEOUT_SECS=${this.config.connectTimeoutSecs}): ${message}`,
             { cause: error },
           );
         }
-        this.logger.warn({ url: this.config.url, attempt, err: error }, 'NATS unreachable; retrying in 2 s');
+        this.logger.warn({ url: redactUrlCredentials(this.config.url), attempt, err: error }, 'NATS unreachable; retrying in 2 s');
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
     }
