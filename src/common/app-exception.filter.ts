@@ -58,8 +58,13 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof OverloadedError) {
       response.setHeader('Retry-After', String(exception.retryAfterSecs));
     }
-    response.status(status).json(body);
+    this.send(response, status, body);
     return undefined;
+  }
+
+  /** Writes the error body; a subclass may reshape it for clients that expect another format. */
+  protected send(response: Response, status: number, body: ErrorBody): void {
+    response.status(status).json(body);
   }
 
   private toResponse(exception: unknown, requestId?: string): { status: number; body: ErrorBody } {

@@ -3,6 +3,7 @@ import { FileHandle, mkdir, open, readdir, rename, rm, stat, writeFile } from 'n
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { HubApiError, ListFileEntry, listFiles, modelInfo } from '@huggingface/hub';
 import { Logger } from '@nestjs/common';
+import { describeFetchError } from 'src/common/fetch-errors';
 import { hubRepoFolder } from 'src/inference/model-files';
 import { MODEL_ID_PATTERN } from 'src/inference/model-id';
 
@@ -300,7 +301,7 @@ async function removeStaleTemporaries(context: DownloadContext, snapshotDir: str
     try {
       if (Date.now() - (await stat(path)).mtimeMs > STALE_TEMPORARY_MS) await rm(path, { force: true });
     } catch (error) {
-      logger.warn({ model: context.modelId, file: path, err: describeError(error) }, 'removing a stale temporary file failed');
+      logger.warn({ model: context.modelId, file: path, err: describeFetchError(error) }, 'removing a stale temporary file failed');
     }
   }
 }
@@ -323,23 +324,7 @@ function wrapError(context: DownloadContext, action: string, error: unknown): Er
     const message = redact(context, `${action} failed with HTTP ${error.statusCode}: ${error.message}`);
     return new HubApiError(error.url, error.statusCode, error.requestId, message);
   }
-  return new ModelDownloadError(redact(context, `${action} failed: ${describeError(error)}`), { cause: error });
-}
-
-/**
- * Formats an error with the message or code of its cause, such as `fetch failed (connect
- * ECONNREFUSED 127.0.0.1:8080)`. Errors from fetch come from another realm under Jest,
- * so this reads fields instead of using instanceof Error.
- */
-function describeError(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return String(error);
-  const { message, cause } = error as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  const text = typeof message === 'string' && message !== '' ? message : String(error);
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  const causeMessage = typeof cause?.message === 'string' && cause.message !== '' ? cause.message : undefined;
-  const detail = causeMessage ?? code;
-  if (detail === undefined || text.includes(detail)) return text;
-  return code && !detail.includes(code) ? `${text} (${code}: ${detail})` : `${text} (${detail})`;
+  return new ModelDownloadError(redact(context, `${action} failed: ${describeFetchError(error)}`), { cause: error });
 }
 
 /** Replaces the token in `text`, because a hub may echo request headers in its error bodies. */

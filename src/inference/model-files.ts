@@ -1,6 +1,7 @@
 import { access, readFile, readdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from 'src/common/app-error';
+import { isRecord } from 'src/common/is-record';
 
 export type ModelKind = 'embedding' | 'reranker';
 
@@ -220,10 +221,6 @@ function sensibleTokenizerLimit(value: unknown): number | undefined {
 
 function positiveNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : undefined;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function fileExists(path: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InvalidInputError } from 'src/common/app-error';
-import { isRecord, readOptionalJson } from 'src/inference/model-files';
+import { isRecord } from 'src/common/is-record';
+import { readOptionalJson } from 'src/inference/model-files';
 
 /** Token ids of one model input, special tokens included. */
 export interface EncodedInput {

@@ -1,55 +1,23 @@
-import {
-  ArgumentsHost,
-  Body,
-  Catch,
-  Controller,
-  ExceptionFilter,
-  Get,
-  HttpCode,
-  HttpException,
-  Logger,
-  Post,
-  UseFilters,
-} from '@nestjs/common';
+import { Body, Catch, Controller, Get, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { AppError, InvalidInputError, OverloadedError } from 'src/common/app-error';
-import { statusForKind } from 'src/common/app-exception.filter';
+import { InvalidInputError } from 'src/common/app-error';
+import { AppExceptionFilter, ErrorBody } from 'src/common/app-exception.filter';
 import { OpenAiEmbeddingsRequestDto } from 'src/inference/dto/inference-requests.dto';
 import { InferenceService } from 'src/inference/inference.service';
 import { ModelRegistry } from 'src/inference/model-registry.service';
 
 /**
  * Errors in OpenAI's shape (`{error: {message, type, code, param}}`), which OpenAI client
- * libraries read; other routes keep the product's own error body.
+ * libraries read; status codes, logging and Retry-After are those of every other route.
  */
 @Catch()
-export class OpenAiErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger(OpenAiErrorFilter.name);
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    let status = 500;
-    let message = 'internal error';
-    let code = 'internal_error';
-    if (exception instanceof AppError) {
-      status = statusForKind(exception.kind);
-      message = exception.kind === 'internal' ? message : exception.message;
-      code = exception.code;
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const raw = exception.getResponse() as { message?: unknown } | string;
-      const detail = typeof raw === 'string' ? raw : raw.message;
-      message = Array.isArray(detail) ? detail.join('; ') : String(detail ?? exception.message);
-      code = status === 400 ? 'invalid_request' : 'http_error';
-    }
-    if (status >= 500) {
-      const request = host.switchToHttp().getRequest<{ id?: unknown; url?: string }>();
-      this.logger.error({ err: exception, request_id: request.id, path: request.url }, 'request failed');
-    }
-    if (exception instanceof OverloadedError) response.setHeader('Retry-After', String(exception.retryAfterSecs));
-    const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
-    response.status(status).json({ error: { message, type, code, param: null } });
+export class OpenAiErrorFilter extends AppExceptionFilter {
+  protected override send(response: Response, status: number, body: ErrorBody): void {
+    let type = 'invalid_request_error';
+    if (status === 429) type = 'rate_limit_error';
+    if (status >= 500) type = 'server_error';
+    response.status(status).json({ error: { message: body.message, type, code: body.code, param: null, request_id: body.request_id } });
   }
 }
 

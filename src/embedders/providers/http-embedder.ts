@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { InvalidInputError, UnavailableError } from 'src/common/app-error';
+import { isRecord } from 'src/common/is-record';
 import { Embedder, EmbeddingPurpose } from 'src/embedders/embedder';
 import {
   PreparedInput,
@@ -302,9 +303,8 @@ export function readCommonErrorMessage(body: unknown, rawText: string): string {
   return rawText.trim() === '' ? 'no error message in the response' : abbreviate(rawText);
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// The provider clients import it from here with the rest of their toolkit.
+export { isRecord };
 
 function parseJson(text: string): unknown {
   try {

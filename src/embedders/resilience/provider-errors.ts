@@ -1,3 +1,5 @@
+import { describeFetchError } from 'src/common/fetch-errors';
+
 /**
  * Low-level failures of one HTTP call to an embedding provider. `withRetry` decides from
  * these whether to retry, split the batch or give up, and converts them to `AppError`s
@@ -36,16 +38,9 @@ export class ProviderNetworkError extends Error {
     readonly provider: string,
     cause: unknown,
   ) {
-    super(`request to ${provider} failed: ${describeNetworkCause(cause)}`, { cause });
+    super(`request to ${provider} failed: ${describeFetchError(cause)}`, { cause });
     this.name = 'ProviderNetworkError';
   }
-}
-
-/** Node's fetch reports only "fetch failed"; the socket error (ECONNREFUSED, ...) is its cause. */
-function describeNetworkCause(cause: unknown): string {
-  if (!(cause instanceof Error)) return String(cause);
-  const inner = cause.cause;
-  return inner instanceof Error && inner.message && inner.message !== cause.message ? `${cause.message} (${inner.message})` : cause.message;
 }
 
 /** Returns true for statuses worth retrying: 408, 429 and every 5xx. */
