@@ -74,8 +74,9 @@ export async function startApp(config: AppConfig): Promise<RunningApp> {
 }
 
 /**
- * A process running one role that has its own port in the deployment guide listens there:
- * the visualization worker on HEALTH_CHECK_PORT, the inference role on INFERENCE_PORT.
+ * Returns the port to listen on. A process running one role that has a port of its own
+ * listens there: the visualization worker on HEALTH_CHECK_PORT, the inference role on
+ * INFERENCE_PORT.
  */
 function listenPort(config: AppConfig): number {
   if (config.roles.length === 1 && config.roles[0] === 'worker-viz') return config.server.healthCheckPort;

@@ -54,7 +54,7 @@ export class UnavailableError extends AppError {
   }
 }
 
-/** A request holds more than the service accepts at once (HTTP 413); smaller requests succeed. */
+/** A request contains more than the service accepts at once (HTTP 413); smaller requests succeed. */
 export class PayloadTooLargeError extends AppError {
   constructor(code: string, message: string, details?: Record<string, unknown>) {
     super('too_large', code, message, details);

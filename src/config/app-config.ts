@@ -279,8 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     for (const issue of parsed.error.issues) {
       const name = issue.path.join('.');
       const value = cleaned[name];
-      const shown = SECRET_VARIABLES.has(name) ? '(not shown: secret)' : `"${redactUrlCredentials(String(value))}"`;
-      const state = value === undefined ? 'is missing' : `has invalid value ${shown}`;
+      const printedValue = SECRET_VARIABLES.has(name) ? '(not shown: secret)' : `"${redactUrlCredentials(String(value))}"`;
+      const state = value === undefined ? 'is missing' : `has invalid value ${printedValue}`;
       problems.push(`${name} ${state}: ${issue.message}`);
     }
   }
@@ -417,8 +417,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 }
 
 /**
- * A process that runs the inference role beside others serves it on its own PORT, so its
- * `internal` embedders call themselves; otherwise the inference role is a separate service.
+ * Returns the default URL of the inference role. A process that runs it beside other roles
+ * serves it on its own PORT, so its `internal` embedders call that port. Otherwise the
+ * inference role is a separate service on its default port.
  */
 function defaultInferenceUrl(roles: Role[], port: number): string {
   return roles.includes('inference') && roles.length > 1 && port !== 0 ? `http://127.0.0.1:${port}` : 'http://localhost:8090';
@@ -429,7 +430,7 @@ export function redactUrlCredentials(text: string): string {
   return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]*@/gi, '$1:***@');
 }
 
-/** Whether a process with these roles needs Postgres, NATS, blob and vector storage. */
+/** Returns whether a process with these roles needs Postgres, NATS, blob and vector storage. */
 export function rolesNeedPlatform(roles: Role[]): boolean {
   return roles.some((role) => role !== 'inference');
 }

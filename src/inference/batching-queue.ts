@@ -9,8 +9,8 @@ interface PendingItem<I, O> {
 /**
  * Feeds one model: items of concurrent requests join one FIFO queue and run in batches of
  * up to `batchSize`, one batch at a time, so small requests share a `session.run`. At most
- * `maxRequests` requests may wait or run; one more gets an OverloadedError (HTTP 429), which
- * keeps memory bounded and asks clients to back off instead of timing out.
+ * `maxRequests` requests may wait or run. One more gets an OverloadedError (HTTP 429), so
+ * memory stays bounded and clients back off instead of timing out.
  */
 export class BatchingQueue<I, O> {
   private readonly pending: Array<PendingItem<I, O>> = [];

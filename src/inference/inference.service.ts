@@ -134,11 +134,11 @@ export class InferenceService {
     }
   }
 
-  private checkBatchSize(count: number, what: string): void {
+  private checkBatchSize(count: number, itemName: string): void {
     if (count > this.config.maxRequestBatch) {
       throw new PayloadTooLargeError(
         'inference_batch_too_large',
-        `Request has ${count} ${what}; this inference service accepts at most ${this.config.maxRequestBatch} per request (INFERENCE_MAX_BATCH_SIZE)`,
+        `Request has ${count} ${itemName}; this inference service accepts at most ${this.config.maxRequestBatch} per request (INFERENCE_MAX_BATCH_SIZE)`,
         { count, max: this.config.maxRequestBatch },
       );
     }
@@ -146,7 +146,7 @@ export class InferenceService {
 }
 
 // Characters tokenized between two returns to the event loop: about 20 ms of work on a 2-core
-// VM (one measurement), so health probes and other requests are answered during a large request.
+// VM (one measurement), so health probes and other requests are served during a large request.
 const CHARACTERS_PER_BREAK = 64 * 1024;
 
 /**

@@ -40,7 +40,7 @@ const DEFAULT_STALL_TIMEOUT_SECS = 60;
 // Files the inference role reads, by name. Weights in other formats (safetensors, OpenVINO,
 // quantised ONNX variants) and other files are skipped, so a download fetches one graph
 // instead of the whole repository, and a hostile listing cannot add files.
-const WANTED_FILE =
+const MODEL_FILE_PATTERN =
   /^((config|modules|tokenizer|tokenizer_config|special_tokens_map|sentence_bert_config|config_sentence_transformers)\.json|\d+_[A-Za-z]+\/config\.json|(onnx\/)?model\.onnx(_data)?)$/;
 // Stale temporary files (from a process killed mid-download) older than this are removed.
 const STALE_TEMPORARY_MS = 10 * 60_000;
@@ -146,7 +146,7 @@ async function fetchCommit(context: DownloadContext, timeoutSecs: number): Promi
 function selectModelFiles(context: DownloadContext, entries: ListFileEntry[]): ListFileEntry[] {
   const byPath = new Map<string, ListFileEntry>();
   for (const entry of entries) {
-    if (entry?.type !== 'file' || typeof entry.path !== 'string' || !WANTED_FILE.test(entry.path)) continue;
+    if (entry?.type !== 'file' || typeof entry.path !== 'string' || !MODEL_FILE_PATTERN.test(entry.path)) continue;
     if (!isPlainRelativePath(entry.path)) {
       throw new ModelDownloadError(
         redact(context, `The hub at ${context.endpoint} listed an unsafe file path ${JSON.stringify(entry.path)} for ${context.modelId}`),

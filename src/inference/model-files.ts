@@ -36,7 +36,7 @@ export interface ModelSearchPaths {
   hfHome: string;
 }
 
-// Where exporters (optimum, sentence-transformers' ONNX backend) put the full-precision graph.
+// Paths of the full-precision graph in exports by optimum and sentence-transformers' ONNX backend.
 const ONNX_CANDIDATES = ['onnx/model.onnx', 'model.onnx'];
 const COMMIT_ID = /^[0-9a-f]{40}$/;
 // The longest common encoders (BGE-M3, nomic-embed, jina-embeddings-v2) take 8192 tokens.

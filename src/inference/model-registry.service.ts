@@ -83,7 +83,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnApplicationShutd
     return this.config.preloadModels.every((id) => this.served.has(id));
   }
 
-  /** Says which preloaded models are missing and why, for the readiness report. */
+  /** Describes which preloaded models are missing and why, for the readiness report. */
   describeUnreadiness(): string {
     const missing = this.config.preloadModels.filter((id) => !this.served.has(id)).map((id) => this.statusOf(id));
     return missing.map((model) => (model.error ? `${model.id} failed: ${model.error}` : `${model.id} is ${model.status}`)).join('; ');

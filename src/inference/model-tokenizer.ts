@@ -57,8 +57,8 @@ export class ModelTokenizer {
   encode(text: string): EncodedInput & { truncated: boolean } {
     const budget = this.maxLength - countSpecials(this.template.single);
     const { ids, cut } = this.tokenize(text);
-    const kept = ids.length > budget ? ids.slice(0, budget) : ids;
-    return { ...applyTemplate(this.template.single, kept, []), truncated: cut || kept.length < ids.length };
+    const keptIds = ids.length > budget ? ids.slice(0, budget) : ids;
+    return { ...applyTemplate(this.template.single, keptIds, []), truncated: cut || keptIds.length < ids.length };
   }
 
   /**
@@ -119,7 +119,10 @@ function applyTemplate(pieces: TemplatePiece[], a: number[], b: number[]): Encod
   const ids: number[] = [];
   const typeIds: number[] = [];
   for (const piece of pieces) {
-    const tokens = 'special' in piece ? piece.special : piece.sequence === 'A' ? a : b;
+    let tokens: number[];
+    if ('special' in piece) tokens = piece.special;
+    else if (piece.sequence === 'A') tokens = a;
+    else tokens = b;
     for (const token of tokens) {
       ids.push(token);
       typeIds.push(piece.typeId);
@@ -216,6 +219,6 @@ function tokenIdOf(tokenizer: Tokenizer, token: unknown): number | undefined {
   return undefined;
 }
 
-function unsupportedProcessor(what: string): InvalidInputError {
-  return new InvalidInputError('model_tokenizer_unsupported', `tokenizer.json has a post_processor with ${what}, which is not supported`);
+function unsupportedProcessor(feature: string): InvalidInputError {
+  return new InvalidInputError('model_tokenizer_unsupported', `tokenizer.json has a post_processor with ${feature}, which is not supported`);
 }

@@ -11,7 +11,7 @@ import {
 
 /**
  * The inference role accepts INFERENCE_MAX_BATCH_SIZE texts per request, 128 by default. A
- * service configured lower answers 413, and the retry splits the batch until it fits.
+ * service configured lower returns 413, and the retry splits the batch until it fits.
  */
 export const INTERNAL_LIMITS: ProviderLimits = {
   maxInputsPerRequest: 128,

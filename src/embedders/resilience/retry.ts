@@ -45,7 +45,7 @@ const defaultLogger = new Logger('EmbedderRetry');
  * - A timeout or a 413 on a batch of two or more inputs splits it in halves, which are
  *   retried in order with a fresh attempt budget each. A timeout on one input is retried
  *   like a 5xx. Servers such as the inference role and text-embeddings-inference return 413
- *   when a request holds more inputs than they accept.
+ *   when a request contains more inputs than they accept.
  * - Any other 4xx throws `InvalidInputError('embedder_rejected')` at once with the
  *   provider's message.
  * - When the attempts run out, throws `UnavailableError` so that the job is retried later.
